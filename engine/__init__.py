@@ -1,0 +1,1 @@
+"""The platform core: BPMN runtime, persistence, services and adapters (no Flask)."""

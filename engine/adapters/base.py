@@ -1,0 +1,33 @@
+"""Adapter registry: `camunda:topic` names → operations the worker calls."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class AdapterError(Exception):
+    """A technical failure worth retrying (peer down, timeout)."""
+
+
+class Operation(Protocol):
+    def __call__(self, key: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Carry out the operation once per idempotency `key`; return variables to merge."""
+
+
+@dataclass
+class AdapterRegistry:
+    operations: dict[str, Operation]
+
+    def topics(self) -> set[str]:
+        return set(self.operations)
+
+    def call(self, topic: str, key: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            operation = self.operations[topic]
+        except KeyError:
+            raise AdapterError(f"Không có bộ kết nối cho chủ đề {topic}") from None
+        return operation(key, data)
+
+
+OperationFactory = Callable[..., Operation]

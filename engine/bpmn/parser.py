@@ -1,0 +1,175 @@
+"""Hardened parsing of BPMN/DMN files into SpiffWorkflow specs (Camunda 7 dialect)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from engine.domain.messages import Message
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser, UserTaskParser
+from SpiffWorkflow.camunda.specs.user_task import UserTask
+
+MAX_XML_BYTES = 2 * 1024 * 1024
+CAMUNDA_PREFIX = "{" + CAMUNDA_MODEL_NS + "}"
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+
+class XmlRefused(ValueError):
+    """The file is not XML we accept (too big, DOCTYPE/entities, malformed)."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.vi)
+        self.message = message
+
+
+_DOCTYPE = Message("Tệp chứa khai báo DOCTYPE/ENTITY, không được chấp nhận",
+                   "The file contains a DOCTYPE/ENTITY declaration, which is refused")
+
+
+def parse_xml(content: bytes, max_bytes: int = MAX_XML_BYTES) -> etree._ElementTree:
+    """Parse untrusted XML: no DTD, no entities, no network, bounded size."""
+    if len(content) > max_bytes:
+        raise XmlRefused(Message(f"Tệp vượt quá {max_bytes // 1024} KB",
+                                 f"The file exceeds {max_bytes // 1024} KB"))
+    upper = content.upper()
+    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
+        raise XmlRefused(_DOCTYPE)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+        huge_tree=False, remove_pis=True,
+    )
+    try:
+        tree = etree.ElementTree(etree.fromstring(content, parser))
+    except etree.XMLSyntaxError as exc:
+        raise XmlRefused(Message(f"XML không hợp lệ: {exc}", f"Malformed XML: {exc}")) from None
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise XmlRefused(_DOCTYPE)
+    return tree
+
+
+class ExternalServiceTask(ServiceTask):
+    """A service task the engine never runs itself: the worker completes it.
+
+    Marked manual so `do_engine_steps` leaves it READY; the worker calls the
+    adapter for its `camunda:topic` and then runs it.
+    """
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = True
+
+    def _run_hook(self, my_task: Any) -> bool:
+        # The worker has already applied the adapter's result to the task data.
+        return True
+
+
+def _camunda_attributes(node: Any) -> dict[str, str]:
+    return {
+        key[len(CAMUNDA_PREFIX):]: value
+        for key, value in node.attrib.items()
+        if key.startswith(CAMUNDA_PREFIX)
+    }
+
+
+def _lane_properties(parser: CamundaTaskParser) -> dict[str, str]:
+    """camunda:properties of the lane holding this node (lane-level performers)."""
+    lanes = parser.process_parser.node.xpath(
+        f".//bpmn:lane[bpmn:flowNodeRef/text()='{parser.bpmn_id}']", namespaces=parser.nsmap)
+    if not lanes:
+        return {}
+    props = lanes[0].xpath(
+        "./bpmn:extensionElements/camunda:properties/camunda:property", namespaces=parser.nsmap)
+    return {p.get("name"): p.get("value") for p in props}
+
+
+class _ExtensionsMixin:
+    """Keeps every camunda:* attribute and property on the spec's `extensions`.
+
+    The stock Camunda parser reads formKey and properties only; candidate
+    groups, due date, priority and the external topic are read here.
+    """
+
+    def parse_extensions(self, node: Any = None) -> dict[str, Any]:
+        parser: Any = self
+        props = CamundaTaskParser.parse_extensions(parser, node)
+        return {
+            "properties": props,
+            "camunda": _camunda_attributes(parser.node),
+            "lane_properties": _lane_properties(parser),
+        }
+
+
+    def _add_multiinstance_task(self, loop_characteristics: Any) -> None:
+        parser: Any = self
+        CamundaTaskParser._add_multiinstance_task(parser, loop_characteristics)
+        task = parser.task
+        # Camunda's collection MI fills data_input at run time by mutating the spec,
+        # which a stored spec never sees; set it at parse time so restores agree.
+        if task.cardinality is None and task.data_output is not None:
+            task.data_input = TaskDataReference(task.data_output.bpmn_id)
+            if task.output_item is not None:
+                task.input_item = TaskDataReference(task.output_item.bpmn_id)
+
+
+class PlatformUserTaskParser(_ExtensionsMixin, UserTaskParser):
+    pass
+
+
+class PlatformTaskParser(_ExtensionsMixin, CamundaTaskParser):
+    pass
+
+
+class PlatformParser(CamundaParser):
+    """CamundaParser plus external service tasks and full Camunda attributes."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("userTask"): (PlatformUserTaskParser, UserTask),
+        full_tag("serviceTask"): (PlatformTaskParser, ExternalServiceTask),
+    }
+
+
+@dataclass
+class ParsedModel:
+    """What one set of BPMN/DMN files yields: executable process specs."""
+
+    process_id: str
+    name: str
+    spec: Any
+    subprocess_specs: dict[str, Any] = field(default_factory=dict)
+
+
+def executable_process_ids(tree: etree._ElementTree) -> list[str]:
+    return [
+        p.get("id") for p in tree.getroot().iter(f"{{{BPMN_NS}}}process")
+        if p.get("isExecutable", "false") == "true"
+    ]
+
+
+def build_specs(bpmn_trees: dict[str, etree._ElementTree],
+                dmn_trees: dict[str, etree._ElementTree] | None = None) -> list[ParsedModel]:
+    """Run SpiffWorkflow's validator and parser over already-hardened trees."""
+    parser = PlatformParser(validator=BpmnValidator())
+    for name, tree in (dmn_trees or {}).items():
+        parser.add_dmn_xml(tree.getroot(), filename=name)
+    for name, tree in bpmn_trees.items():
+        parser.add_bpmn_xml(tree.getroot(), filename=name)
+    models = []
+    for tree in bpmn_trees.values():
+        for process_id in executable_process_ids(tree):
+            spec = parser.get_spec(process_id)
+            subs = parser.get_subprocess_specs(process_id)
+            models.append(ParsedModel(process_id, spec.description or process_id, spec, subs))
+    return models
+
+
+__all__ = [
+    "ExternalServiceTask", "ParsedModel", "PlatformParser", "ValidationException",
+    "XmlRefused", "build_specs", "parse_xml",
+]

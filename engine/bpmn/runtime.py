@@ -1,0 +1,212 @@
+"""Runs SpiffWorkflow workflows: start, step until waiting, complete tasks, (de)serialize."""
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.user_task import UserTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from engine.bpmn.parser import ExternalServiceTask, ParsedModel
+from engine.bpmn.sandbox import RestrictedEnvironment, SandboxError
+
+
+class WorkflowError(Exception):
+    """A script, expression or gateway failed while the engine stepped."""
+
+    def __init__(self, message: str, element_id: str | None = None) -> None:
+        super().__init__(message)
+        self.element_id = element_id
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    config = dict(CAMUNDA_CONFIG)
+    config[ExternalServiceTask] = BpmnTaskSpecConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    # Only datetime, timedelta and UUID convert out of the box.
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
+    return BpmnWorkflowSerializer(registry)
+
+
+SERIALIZER = _make_serializer()
+
+
+def spec_bundle(model: ParsedModel) -> str:
+    """JSON of a version's specs, stored once per version."""
+    return json.dumps({
+        "spec": SERIALIZER.to_dict(model.spec),
+        "subprocess_specs": {k: SERIALIZER.to_dict(v) for k, v in model.subprocess_specs.items()},
+    })
+
+
+@dataclass(frozen=True)
+class ReadyHumanTask:
+    """A READY user task as the persistence layer indexes it."""
+
+    task_id: str
+    element_id: str
+    name: str
+    lane: str | None
+    form_key: str | None
+    candidate_groups: tuple[str, ...]
+    candidate_users: tuple[str, ...]
+    due_expression: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ReadyExternalTask:
+    """A READY external service task waiting for the worker."""
+
+    task_id: str
+    element_id: str
+    name: str
+    topic: str
+    data: dict[str, Any]
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(p.strip() for p in (value or "").split(",") if p.strip())
+
+
+def _camunda(spec: Any) -> dict[str, str]:
+    return (getattr(spec, "extensions", None) or {}).get("camunda", {})
+
+
+def _lane_props(spec: Any) -> dict[str, str]:
+    return (getattr(spec, "extensions", None) or {}).get("lane_properties", {})
+
+
+def _element_id(task: Any) -> str:
+    return task.task_spec.bpmn_id or task.task_spec.name
+
+
+class Runtime:
+    """One script engine with the platform's functions, shared by every workflow."""
+
+    def __init__(self, functions: Mapping[str, Callable[..., Any]] | None = None,
+                 time_limit: float = 2.0) -> None:
+        self.environment = RestrictedEnvironment(functions, time_limit)
+        self.script_engine = PythonScriptEngine(environment=self.environment)
+
+    # --- lifecycle -------------------------------------------------------
+    def start(self, bundle_json: str, data: Mapping[str, Any] | None = None) -> BpmnWorkflow:
+        bundle = json.loads(bundle_json)
+        spec = SERIALIZER.from_dict(bundle["spec"])
+        subs = {k: SERIALIZER.from_dict(v) for k, v in bundle["subprocess_specs"].items()}
+        workflow = BpmnWorkflow(spec, subs, script_engine=self.script_engine)
+        if data:
+            workflow.task_tree.data.update(copy.deepcopy(dict(data)))
+            for task in workflow.get_tasks(state=TaskState.READY):
+                task.data.update(copy.deepcopy(dict(data)))
+        self.step(workflow)
+        return workflow
+
+    def restore(self, bundle_json: str, state_json: str) -> BpmnWorkflow:
+        dct = json.loads(state_json)
+        bundle = json.loads(bundle_json)
+        dct["spec"] = bundle["spec"]
+        dct["subprocess_specs"] = bundle["subprocess_specs"]
+        SERIALIZER.migrate(dct)
+        workflow = SERIALIZER.from_dict(dct)
+        workflow.script_engine = self.script_engine
+        return workflow
+
+    @staticmethod
+    def dump(workflow: BpmnWorkflow) -> str:
+        """Workflow state without the spec (the version stores that once)."""
+        SERIALIZER.registry._encoder_mode = True
+        try:
+            dct = SERIALIZER.to_dict(workflow)
+        finally:
+            SERIALIZER.registry._encoder_mode = False
+        dct.pop("spec", None)
+        dct.pop("subprocess_specs", None)
+        dct[SERIALIZER.VERSION_KEY] = SERIALIZER.VERSION
+        return json.dumps(dct, cls=SERIALIZER._encoder_cls)
+
+    def step(self, workflow: BpmnWorkflow) -> None:
+        """Run engine steps until the workflow waits; script errors become WorkflowError."""
+        try:
+            workflow.refresh_timers()
+            workflow.do_engine_steps()
+        except (SpiffWorkflowException, SandboxError) as exc:
+            task = getattr(exc, "task", None)
+            element = _element_id(task) if task is not None else None
+            detail = getattr(exc, "error_type", None) or str(exc)
+            raise WorkflowError(str(detail), element) from exc
+
+    # --- queries ---------------------------------------------------------
+    @staticmethod
+    def ready_human_tasks(workflow: BpmnWorkflow) -> list[ReadyHumanTask]:
+        result = []
+        for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+            spec = task.task_spec
+            if not isinstance(spec, UserTask):
+                continue
+            attrs, lane = _camunda(spec), _lane_props(spec)
+            result.append(ReadyHumanTask(
+                task_id=str(task.id), element_id=_element_id(task), name=spec.bpmn_name or spec.name,
+                lane=spec.lane, form_key=attrs.get("formKey"),
+                candidate_groups=_split(attrs.get("candidateGroups") or lane.get("candidateGroups")),
+                candidate_users=_split(attrs.get("candidateUsers") or attrs.get("assignee")),
+                due_expression=attrs.get("dueDate"), data=task.data,
+            ))
+        return result
+
+    @staticmethod
+    def ready_external_tasks(workflow: BpmnWorkflow) -> list[ReadyExternalTask]:
+        return [
+            ReadyExternalTask(str(t.id), _element_id(t), t.task_spec.bpmn_name or t.task_spec.name,
+                              _camunda(t.task_spec).get("topic", ""), t.data)
+            for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+            if isinstance(t.task_spec, ExternalServiceTask)
+        ]
+
+    def evaluate(self, workflow: BpmnWorkflow, task_id: str, expression: str) -> Any:
+        task = workflow.get_task_from_id(UUID(task_id))
+        return self.script_engine.evaluate(task, expression)
+
+    @staticmethod
+    def element_states(workflow: BpmnWorkflow) -> tuple[list[str], list[str]]:
+        """(completed, active) BPMN element ids, for the diagram."""
+        done: list[str] = []
+        active: list[str] = []
+        for task in workflow.get_tasks():
+            bpmn_id = task.task_spec.bpmn_id
+            if not bpmn_id:
+                continue
+            if task.state == TaskState.COMPLETED and bpmn_id not in done:
+                done.append(bpmn_id)
+            elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR):
+                if bpmn_id not in active:
+                    active.append(bpmn_id)
+        return done, active
+
+    # --- commands --------------------------------------------------------
+    def complete(self, workflow: BpmnWorkflow, task_id: str, data: Mapping[str, Any]) -> None:
+        """Complete a ready manual task with (a copy of) data, then step."""
+        task = workflow.get_task_from_id(UUID(task_id))
+        if task is None or task.state != TaskState.READY:
+            raise KeyError(task_id)
+        # Nested task data is shared between tasks in 3.2: never hand over the caller's objects.
+        task.data.update(copy.deepcopy(dict(data)))
+        task.run()
+        self.step(workflow)
+
+    @staticmethod
+    def cancel(workflow: BpmnWorkflow) -> None:
+        workflow.cancel()

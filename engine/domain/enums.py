@@ -1,0 +1,44 @@
+"""States of instances, tasks, service calls and incidents."""
+from __future__ import annotations
+
+import enum
+
+
+class InstanceStatus(str, enum.Enum):
+    RUNNING = "running"      # waiting for people or the worker
+    ERROR = "error"          # a script or adapter failed; see incidents
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class TaskStatus(str, enum.Enum):
+    READY = "ready"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class CallStatus(str, enum.Enum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class IncidentStatus(str, enum.Enum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class Role(str, enum.Enum):
+    """Role codes used in candidate groups (`unit:role`)."""
+
+    CHUYEN_VIEN = "chuyen_vien"
+    LANH_DAO = "lanh_dao"
+    VAN_THU = "van_thu"
+    QUAN_TRI = "quan_tri"
+
+    @property
+    def label_vi(self) -> str:
+        return {
+            "chuyen_vien": "Chuyên viên", "lanh_dao": "Lãnh đạo",
+            "van_thu": "Văn thư", "quan_tri": "Quản trị hệ thống",
+        }[self.value]

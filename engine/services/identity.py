@@ -1,0 +1,92 @@
+"""Units, users, roles, password checks and API tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from engine.domain.enums import Role
+from engine.domain.errors import AuthFailed, Conflict, InvalidData
+from engine.domain.messages import Message
+from engine.persistence.models import ApiToken, Unit, User, UserRole
+from engine.persistence.uow import UnitOfWork
+
+_HASHER = PasswordHasher()
+# Verified against when the user does not exist, so timing does not reveal usernames.
+_DUMMY_HASH = _HASHER.hash("không-có-người-dùng")
+TOKEN_TTL = timedelta(hours=8)
+
+BAD_LOGIN = Message("Tên đăng nhập hoặc mật khẩu không đúng.", "Wrong username or password.")
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def ensure_unit(uow: UnitOfWork, code: str, name: str) -> Unit:
+    unit = uow.session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        unit = Unit(code=code, name=name)
+        uow.add(unit)
+        uow.session.flush()
+    return unit
+
+
+def create_user(uow: UnitOfWork, username: str, full_name: str, password: str,
+                unit_code: str, roles: list[str]) -> User:
+    unknown = [r for r in roles if r not in {x.value for x in Role}]
+    if unknown:
+        raise InvalidData(Message(f"Vai trò không hợp lệ: {', '.join(unknown)}",
+                                  f"Unknown roles: {', '.join(unknown)}"))
+    if len(password) < 8:
+        raise InvalidData(Message("Mật khẩu phải có ít nhất 8 ký tự.",
+                                  "The password must have at least 8 characters."))
+    unit = uow.session.scalar(select(Unit).where(Unit.code == unit_code))
+    if unit is None:
+        raise InvalidData(Message(f"Không có đơn vị mã {unit_code}.", f"No unit with code {unit_code}."))
+    if uow.session.scalar(select(User).where(User.username == username)) is not None:
+        raise Conflict(Message(f"Tên đăng nhập {username} đã tồn tại.", f"Username {username} exists."))
+    user = User(username=username, full_name=full_name, password_hash=hash_password(password),
+                unit_id=unit.id, roles=[UserRole(role=r) for r in roles])
+    uow.add(user)
+    uow.session.flush()
+    return user
+
+
+def authenticate(uow: UnitOfWork, username: str, password: str) -> User:
+    user = uow.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        raise AuthFailed(BAD_LOGIN)
+    if not user.is_active or not verify_password(user.password_hash, password):
+        raise AuthFailed(BAD_LOGIN)
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(uow: UnitOfWork, user: User, now: datetime) -> tuple[str, datetime]:
+    token = secrets.token_urlsafe(32)
+    expires = now + TOKEN_TTL
+    uow.add(ApiToken(token_hash=_token_hash(token), user_id=user.id, expires_at=expires))
+    return token, expires
+
+
+def user_for_token(uow: UnitOfWork, token: str, now: datetime) -> User | None:
+    row = uow.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None or row.expires_at <= now or not row.user.is_active:
+        return None
+    return row.user

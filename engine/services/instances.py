@@ -1,0 +1,222 @@
+"""Use cases of running procedures: start, complete a task, cancel, and keep task rows in step."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+
+from engine import forms as form_checks
+from engine.bpmn.functions import as_aware
+from engine.bpmn.runtime import ReadyHumanTask, WorkflowError
+from engine.domain.enums import IncidentStatus, InstanceStatus, TaskStatus
+from engine.domain.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.domain.messages import Message
+from engine.persistence.models import (
+    HumanTask, Incident, ProcedureVersion, ProcessInstance, TaskCandidate, Unit, User,
+)
+from engine.persistence.uow import UnitOfWork
+from engine.services import audit
+from engine.services.context import Services
+from engine.services.publishing import form_name
+
+log = logging.getLogger(__name__)
+
+NO_PROCEDURE = Message("Không tìm thấy quy trình.", "Procedure not found.")
+NO_TASK = Message("Không tìm thấy công việc.", "Task not found.")
+NOT_YOURS = Message("Công việc này không thuộc quyền xử lý của bạn.", "This task is not yours to do.")
+TASK_DONE = Message("Công việc này đã được xử lý.", "This task has already been completed.")
+INVALID = Message("Dữ liệu nhập chưa hợp lệ. Vui lòng kiểm tra các trường được đánh dấu.",
+                  "Some fields are not valid. Check the marked fields.")
+NOT_RUNNING = Message("Hồ sơ không còn đang xử lý.", "The instance is no longer running.")
+
+
+def latest_version(uow: UnitOfWork, process_id: str) -> ProcedureVersion:
+    version = uow.session.scalar(select(ProcedureVersion).where(ProcedureVersion.process_id == process_id)
+                                 .order_by(ProcedureVersion.version.desc()).limit(1))
+    if version is None:
+        raise NotFound(NO_PROCEDURE)
+    return version
+
+
+def can_perform(user: User, task: HumanTask) -> bool:
+    if task.assignee_id is not None:
+        return task.assignee_id == user.id
+    return any(c.role in user.role_codes and c.unit_id in (None, user.unit_id) for c in task.candidates)
+
+
+def _resolve_group(uow: UnitOfWork, instance: ProcessInstance, group: str) -> TaskCandidate:
+    unit_code, _, role = group.rpartition(":")
+    if not unit_code:
+        return TaskCandidate(unit_id=None, role=role)
+    if unit_code == "initiator":
+        return TaskCandidate(unit_id=instance.initiator_unit_id, role=role)
+    unit = uow.session.scalar(select(Unit).where(Unit.code == unit_code))
+    # An unknown unit code must not open the task to everyone: it resolves to nobody.
+    return TaskCandidate(unit_id=unit.id if unit else -1, role=role)
+
+
+def _due_at(services: Services, workflow: BpmnWorkflow, ready: ReadyHumanTask) -> Any:
+    if not ready.due_expression:
+        return None
+    try:
+        return as_aware(services.runtime.evaluate(workflow, ready.task_id, ready.due_expression))
+    except Exception as exc:  # noqa: BLE001 - a bad deadline must not block the task
+        log.warning("due date of %s failed: %s", ready.element_id, exc)
+        return None
+
+
+def _sync_tasks(uow: UnitOfWork, services: Services, instance: ProcessInstance,
+                workflow: BpmnWorkflow) -> None:
+    """Make the indexed task rows match the workflow's READY user tasks."""
+    session = uow.session
+    ready = {t.task_id: t for t in services.runtime.ready_human_tasks(workflow)}
+    rows = session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.READY)).all()
+    for row in rows:
+        if row.spiff_task_id not in ready:
+            row.status = TaskStatus.CANCELLED
+            row.completed_at = services.now()
+    known = {r.spiff_task_id for r in rows}
+    users = {u.username: u.id for u in session.scalars(select(User)).all()} if any(
+        t.candidate_users for t in ready.values()) else {}
+    for task_id, item in ready.items():
+        if task_id in known:
+            continue
+        assignee = next((users[u] for u in item.candidate_users if u in users), None)
+        session.add(HumanTask(
+            instance_id=instance.id, spiff_task_id=task_id, element_id=item.element_id, name=item.name,
+            lane=item.lane, form_key=form_name(item.form_key) if item.form_key else None,
+            assignee_id=assignee, due_at=_due_at(services, workflow, item),
+            candidates=[_resolve_group(uow, instance, g) for g in item.candidate_groups],
+        ))
+
+
+def save_state(uow: UnitOfWork, services: Services, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    instance.state_json = services.runtime.dump(workflow)
+    if workflow.is_completed():
+        instance.status = InstanceStatus.COMPLETED
+        instance.ended_at = services.now()
+        instance.wake_at = None
+    elif services.runtime.ready_external_tasks(workflow):
+        instance.wake_at = instance.wake_at or services.now()
+    else:
+        instance.wake_at = None
+    _sync_tasks(uow, services, instance, workflow)
+
+
+def step_or_incident(uow: UnitOfWork, services: Services, instance: ProcessInstance,
+                      workflow: BpmnWorkflow, action: Any) -> None:
+    """Run `action`; a failing script leaves the instance stored in ERROR with an incident."""
+    try:
+        action()
+    except WorkflowError as exc:
+        instance.status = InstanceStatus.ERROR
+        uow.add(Incident(instance_id=instance.id, element_id=exc.element_id, message=str(exc)))
+        audit.record(uow.session, None, "incident", instance_id=instance.id, element_id=exc.element_id,
+                     summary=str(exc))
+    save_state(uow, services, instance, workflow)
+
+
+def start(uow: UnitOfWork, services: Services, actor: User, process_id: str,
+          data: dict[str, Any] | None = None) -> ProcessInstance:
+    version = latest_version(uow, process_id)
+    instance = ProcessInstance(version_id=version.id, initiator_id=actor.id, initiator_unit_id=actor.unit_id,
+                               title=version.name, state_json="{}", status=InstanceStatus.RUNNING)
+    uow.add(instance)
+    uow.session.flush()
+    holder: dict[str, BpmnWorkflow] = {}
+
+    def run() -> None:
+        holder["wf"] = services.runtime.start(version.spec_json, data)
+
+    try:
+        run()
+    except WorkflowError as exc:
+        instance.status = InstanceStatus.ERROR
+        uow.add(Incident(instance_id=instance.id, element_id=exc.element_id, message=str(exc)))
+        raise
+    save_state(uow, services, instance, holder["wf"])
+    audit.record(uow.session, actor, "start", instance_id=instance.id,
+                 summary=f"{version.process_id} v{version.version}", after=data or None)
+    uow.commit()
+    return instance
+
+
+def get_task(uow: UnitOfWork, task_id: int) -> HumanTask:
+    task = uow.session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(NO_TASK)
+    return task
+
+
+def form_schema(task: HumanTask) -> dict[str, Any] | None:
+    return task.instance.version.forms.get(task.form_key) if task.form_key else None
+
+
+def task_data(uow: UnitOfWork, services: Services, task: HumanTask) -> dict[str, Any]:
+    """The data the task's form opens with."""
+    instance = task.instance
+    workflow = services.runtime.restore(instance.version.spec_json, instance.state_json)
+    spiff_task = workflow.get_task_from_id(UUID(task.spiff_task_id))
+    return dict(spiff_task.data) if spiff_task is not None else {}
+
+
+def complete_task(uow: UnitOfWork, services: Services, actor: User, task_id: int,
+                  submitted: Any, expected_revision: int | None = None) -> ProcessInstance:
+    task = get_task(uow, task_id)
+    if task.status != TaskStatus.READY:
+        raise Conflict(TASK_DONE)
+    if not can_perform(actor, task):
+        raise Forbidden(NOT_YOURS)
+    instance = task.instance
+    if instance.status != InstanceStatus.RUNNING:
+        raise Conflict(NOT_RUNNING)
+    if expected_revision is not None and expected_revision != instance.revision:
+        raise Conflict(Message("Hồ sơ đã thay đổi từ khi bạn mở. Vui lòng tải lại trang.",
+                               "The instance changed since you opened it. Reload the page."))
+    schema = form_schema(task)
+    before = task_data(uow, services, task)
+    data: dict[str, Any] = {}
+    if schema is not None:
+        data, errors = form_checks.validate_submission(schema, submitted, before)
+        if errors:
+            raise InvalidData(INVALID, errors)
+    workflow = services.runtime.restore(instance.version.spec_json, instance.state_json)
+    task.status = TaskStatus.COMPLETED
+    task.completed_at = services.now()
+    task.completed_by = actor.id
+    step_or_incident(uow, services, instance, workflow,
+                      lambda: services.runtime.complete(workflow, task.spiff_task_id, data))
+    audit.record(uow.session, actor, "complete", instance_id=instance.id, element_id=task.element_id,
+                 summary=task.name, before={k: before.get(k) for k in data}, after=data)
+    uow.commit()
+    return instance
+
+
+def cancel(uow: UnitOfWork, services: Services, actor: User, instance_id: int) -> ProcessInstance:
+    instance = uow.session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(Message("Không tìm thấy hồ sơ.", "Instance not found."))
+    if instance.status in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED):
+        raise Conflict(NOT_RUNNING)
+    if not (actor.id == instance.initiator_id or "quan_tri" in actor.role_codes):
+        raise Forbidden(Message("Bạn không có quyền hủy hồ sơ này.", "You may not cancel this instance."))
+    workflow = services.runtime.restore(instance.version.spec_json, instance.state_json)
+    services.runtime.cancel(workflow)
+    instance.state_json = services.runtime.dump(workflow)
+    instance.status = InstanceStatus.CANCELLED
+    instance.ended_at = services.now()
+    instance.wake_at = None
+    for task in uow.session.scalars(select(HumanTask).where(
+            HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.READY)):
+        task.status = TaskStatus.CANCELLED
+    for incident in uow.session.scalars(select(Incident).where(
+            Incident.instance_id == instance.id, Incident.status == IncidentStatus.OPEN)):
+        incident.status = IncidentStatus.RESOLVED
+        incident.resolved_at = services.now()
+    audit.record(uow.session, actor, "cancel", instance_id=instance.id)
+    uow.commit()
+    return instance

@@ -1,0 +1,251 @@
+"""Publishing: validate a procedure's files and store an immutable, numbered version."""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import func, select
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.camunda.specs.user_task import UserTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.specs.MultiChoice import MultiChoice
+
+from engine import forms as form_checks
+from engine.bpmn.parser import ExternalServiceTask, XmlRefused, build_specs, parse_xml
+from engine.bpmn.runtime import spec_bundle
+from engine.bpmn.sandbox import check_expression, check_script
+from engine.domain.enums import Role
+from engine.domain.errors import PublishRefused
+from engine.domain.messages import Message
+from engine.persistence.models import ProcedureVersion, User
+from engine.persistence.uow import UnitOfWork
+from engine.services import audit
+
+FORM_PREFIX = "camunda-forms:deployment:"
+UNSUPPORTED_ATTRS = ("class", "delegateExpression", "expression", "resultVariable")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a procedure cannot be published."""
+
+    element_id: str
+    element_name: str
+    message: Message
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"element_id": self.element_id, "element_name": self.element_name,
+                "message": self.message.as_dict()}
+
+
+def form_name(form_key: str) -> str:
+    name = form_key[len(FORM_PREFIX):] if form_key.startswith(FORM_PREFIX) else form_key
+    return name[:-5] if name.endswith(".form") else name
+
+
+class _Checker:
+    """Collects problems over every task spec of a parsed procedure."""
+
+    def __init__(self, forms: Mapping[str, dict[str, Any]], topics: Iterable[str]) -> None:
+        self.forms = forms
+        self.topics = set(topics)
+        self.problems: list[Problem] = []
+        self.used_forms: dict[str, dict[str, Any]] = {}
+
+    def add(self, spec: Any, vi: str, en: str) -> None:
+        self.problems.append(Problem(spec.bpmn_id or spec.name, spec.bpmn_name or "", Message(vi, en)))
+
+    def expression(self, spec: Any, source: str | None, what_vi: str, what_en: str) -> None:
+        if not source:
+            return
+        if "${" in source or "#{" in source:
+            self.add(spec, f"{what_vi}: biểu thức JUEL/FEEL không được hỗ trợ, hãy dùng biểu thức Python",
+                     f"{what_en}: JUEL/FEEL expressions are not supported, use a Python expression")
+            return
+        reason = check_expression(source)
+        if reason:
+            self.add(spec, f"{what_vi} không hợp lệ: {reason}", f"Invalid {what_en}: {reason}")
+
+    def check(self, spec: Any) -> None:
+        camunda = (getattr(spec, "extensions", None) or {}).get("camunda", {})
+        for attr in UNSUPPORTED_ATTRS:
+            if attr in camunda:
+                self.add(spec, f"camunda:{attr} (Java delegate/biểu thức) không được hỗ trợ; dùng camunda:type=\"external\" và camunda:topic",
+                         f"camunda:{attr} (Java delegates/expressions) is not supported; use camunda:type=\"external\" with camunda:topic")
+        if isinstance(spec, UserTask):
+            self.user_task(spec, camunda)
+        elif isinstance(spec, ExternalServiceTask):
+            self.service_task(spec, camunda)
+        elif hasattr(spec, "script") and spec.script is not None:
+            reason = check_script(spec.script)
+            if reason:
+                self.add(spec, f"Kịch bản không hợp lệ: {reason}", f"Invalid script: {reason}")
+        if isinstance(spec, MultiChoice):
+            for condition, _target in spec.cond_task_specs:
+                self.expression(spec, condition, "Điều kiện rẽ nhánh", "gateway condition")
+        if isinstance(spec, MultiInstanceTask):
+            self.expression(spec, spec.condition, "Điều kiện hoàn thành", "completion condition")
+
+    def user_task(self, spec: Any, camunda: dict[str, str]) -> None:
+        lane = spec.extensions.get("lane_properties", {})
+        groups = camunda.get("candidateGroups") or lane.get("candidateGroups")
+        users = camunda.get("candidateUsers") or camunda.get("assignee")
+        if not groups and not users:
+            self.add(spec, "Công việc chưa có người thực hiện (camunda:candidateGroups hoặc thuộc tính candidateGroups của lane)",
+                     "The task has no performer (camunda:candidateGroups or the lane's candidateGroups property)")
+        for group in (groups or "").split(","):
+            role = group.strip().rpartition(":")[2]
+            if group.strip() and role not in {r.value for r in Role}:
+                self.add(spec, f"Nhóm thực hiện \"{group.strip()}\" có vai trò không tồn tại",
+                         f"Candidate group \"{group.strip()}\" names an unknown role")
+        self.expression(spec, camunda.get("dueDate"), "Hạn xử lý (camunda:dueDate)", "due date (camunda:dueDate)")
+        key = camunda.get("formKey")
+        if not key:
+            self.add(spec, "Công việc chưa có biểu mẫu (camunda:formKey)", "The task has no form (camunda:formKey)")
+            return
+        name = form_name(key)
+        if name not in self.forms:
+            self.add(spec, f"Không tìm thấy biểu mẫu {name}.form", f"Form {name}.form not found")
+            return
+        for problem in form_checks.check_schema(self.forms[name]):
+            self.add(spec, f"Biểu mẫu {name}: {problem.vi}", f"Form {name}: {problem.en}")
+        self.used_forms[name] = self.forms[name]
+
+    def service_task(self, spec: Any, camunda: dict[str, str]) -> None:
+        if camunda.get("type") != "external":
+            self.add(spec, "Công việc dịch vụ phải có camunda:type=\"external\" và camunda:topic",
+                     "Service tasks need camunda:type=\"external\" and camunda:topic")
+        elif camunda.get("topic") not in self.topics:
+            self.add(spec, f"Chủ đề \"{camunda.get('topic')}\" không có bộ kết nối đã đăng ký",
+                     f"Topic \"{camunda.get('topic')}\" has no registered adapter")
+
+
+def _file_problem(name: str, vi: str, en: str) -> Problem:
+    return Problem(name, "", Message(vi, en))
+
+
+def _load_forms(files: Mapping[str, bytes], forms_dir: Path | None,
+                problems: list[Problem]) -> dict[str, dict[str, Any]]:
+    """Bundled forms, overridden by uploaded ones."""
+    found: dict[str, dict[str, Any]] = {}
+    if forms_dir is not None and forms_dir.is_dir():
+        for path in sorted(forms_dir.glob("*.form")):
+            try:
+                found[path.stem] = form_checks.load_form(path)
+            except form_checks.FormSchemaError as exc:
+                problems.append(_file_problem(path.name, f"Biểu mẫu hỏng: {exc}", f"Broken form: {exc}"))
+    for name, content in files.items():
+        if not name.endswith(".form"):
+            continue
+        try:
+            data = json.loads(content.decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            problems.append(_file_problem(name, f"Biểu mẫu không phải JSON hợp lệ: {exc}",
+                                          f"The form is not valid JSON: {exc}"))
+            continue
+        if not isinstance(data, dict):
+            problems.append(_file_problem(name, "Biểu mẫu phải là một đối tượng JSON", "A form must be a JSON object"))
+            continue
+        found[Path(name).stem] = data
+    return found
+
+
+def _parse_models(files: Mapping[str, bytes], problems: list[Problem]) -> list[Any]:
+    bpmn: dict[str, etree._ElementTree] = {}
+    dmn: dict[str, etree._ElementTree] = {}
+    for name, content in files.items():
+        if not name.endswith((".bpmn", ".dmn")):
+            continue
+        try:
+            (bpmn if name.endswith(".bpmn") else dmn)[name] = parse_xml(content)
+        except XmlRefused as exc:
+            problems.append(Problem(name, "", exc.message))
+    if problems:
+        return []
+    if len(bpmn) != 1:
+        problems.append(_file_problem("", "Cần đúng một tệp .bpmn cho mỗi lần công bố",
+                                      "Exactly one .bpmn file is needed per publication"))
+        return []
+    try:
+        models = build_specs(bpmn, dmn)
+    except SpiffWorkflowException as exc:
+        node = getattr(exc, "id", None) or getattr(exc, "file_name", "") or ""
+        problems.append(Problem(str(node), str(getattr(exc, "name", "") or ""),
+                                Message(f"Sơ đồ không hợp lệ: {exc}", f"Invalid diagram: {exc}")))
+        return []
+    if len(models) != 1:
+        problems.append(_file_problem(next(iter(bpmn)), "Tệp phải có đúng một quy trình isExecutable=\"true\"",
+                                      "The file must hold exactly one process with isExecutable=\"true\""))
+        return []
+    return models
+
+
+def validate(files: Mapping[str, bytes], forms_dir: Path | None, topics: Iterable[str],
+             max_bytes: int) -> tuple[Any, dict[str, dict[str, Any]], list[Problem]]:
+    """Every publishing check, without touching the database."""
+    problems: list[Problem] = []
+    for name, content in files.items():
+        if len(content) > max_bytes:
+            problems.append(_file_problem(name, f"Tệp vượt quá {max_bytes // 1024} KB",
+                                          f"The file exceeds {max_bytes // 1024} KB"))
+    if problems:
+        return None, {}, problems
+    available = _load_forms(files, forms_dir, problems)
+    models = _parse_models(files, problems)
+    if not models:
+        return None, {}, problems
+    model = models[0]
+    checker = _Checker(available, topics)
+    for spec in [*model.spec.task_specs.values(),
+                 *(s for sub in model.subprocess_specs.values() for s in sub.task_specs.values())]:
+        checker.check(spec)
+    return model, checker.used_forms, problems + checker.problems
+
+
+def content_hash(bpmn: bytes, used_forms: Mapping[str, Any]) -> str:
+    digest = hashlib.sha256(bpmn)
+    digest.update(json.dumps(used_forms, sort_keys=True, ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def publish(uow: UnitOfWork, files: Mapping[str, bytes], actor: User | None, *,
+            forms_dir: Path | None, topics: Iterable[str], max_bytes: int) -> tuple[ProcedureVersion, bool]:
+    """Store a new version, or return the newest one unchanged when the content is identical.
+
+    Raises PublishRefused with the problems; nothing is stored then.
+    """
+    model, used_forms, problems = validate(files, forms_dir, topics, max_bytes)
+    if problems:
+        raise PublishRefused(Message("Quy trình chưa đạt yêu cầu để công bố.",
+                                     "The procedure is not ready to publish."), problems)
+    bpmn_name, bpmn = next((n, c) for n, c in files.items() if n.endswith(".bpmn"))
+    digest = content_hash(bpmn, used_forms)
+    session = uow.session
+    latest = session.scalar(select(ProcedureVersion).where(ProcedureVersion.process_id == model.process_id)
+                            .order_by(ProcedureVersion.version.desc()).limit(1))
+    if latest is not None and latest.content_hash == digest:
+        return latest, False
+    number = (session.scalar(select(func.max(ProcedureVersion.version))
+                             .where(ProcedureVersion.process_id == model.process_id)) or 0) + 1
+    version = ProcedureVersion(
+        process_id=model.process_id, version=number, name=model.name, content_hash=digest,
+        bpmn_xml=bpmn.decode("utf-8"), forms=used_forms, spec_json=spec_bundle(model),
+        published_by=actor.id if actor else None,
+    )
+    session.add(version)
+    session.flush()
+    audit.record(session, actor, "publish", summary=f"{model.process_id} v{number} ({bpmn_name})",
+                 after={"process_id": model.process_id, "version": number, "hash": digest})
+    uow.commit()
+    return version, True
+
+
+def bundled_procedures(processes_dir: Path) -> list[dict[str, bytes]]:
+    """One file set per bundled .bpmn (DMN files beside it go with every set)."""
+    dmn = {p.name: p.read_bytes() for p in sorted(processes_dir.glob("*.dmn"))}
+    return [{p.name: p.read_bytes(), **dmn} for p in sorted(processes_dir.glob("*.bpmn"))]
