@@ -6,11 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
-export FLASK_APP := webapp
+MO := webapp/translations/en/LC_MESSAGES/messages.mo
 
-.PHONY: setup run test lint bench clean-venv
+.PHONY: setup run test lint bench
 
-setup: $(VENV)/.installed webapp/static/dist/.built
+setup: $(VENV)/.installed webapp/static/dist/.built $(MO)
 	@bash scripts/system_packages.sh
 
 $(VENV)/.installed: setup.cfg pyproject.toml
@@ -23,17 +23,22 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-webapp/static/dist/.built: node_modules/.installed $(wildcard webapp/static/src/*)
+webapp/static/dist/.built: node_modules/.installed scripts/build_frontend.mjs $(wildcard webapp/static/src/*)
 	npm run --silent build
 	touch $@
+
+$(MO): webapp/translations/en/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile -q -d webapp/translations
 
 run: setup
 	$(BIN)/python -m scripts.run --host $(HOST) --port $(PORT)
 
-test: setup
-	$(BIN)/ruff check engine webapp scripts tests
+lint: setup
+	$(BIN)/ruff check engine webapp scripts tests bench
 	$(BIN)/mypy engine
+
+test: lint
 	$(BIN)/python -m pytest
 
 bench: setup
-	$(BIN)/python -m bench.run_all
+	$(BIN)/python -m bench.engine_steps

@@ -577,8 +577,9 @@ def _check_number(comp: dict, raw: object, context: dict) -> Checked:
     with decimal.localcontext() as ctx:
         ctx.prec = 1000  # exact arithmetic (like form-js's Big.js) for any finite double
         number = number.normalize()
-        if _is_count(digits) and max(0, -number.as_tuple().exponent) > digits:
-            return None, decimal_digits(digits)
+        exponent = number.as_tuple().exponent
+        if _is_count(digits) and isinstance(exponent, int) and max(0, -exponent) > int(str(digits)):
+            return None, decimal_digits(int(str(digits)))
         if step is not None and step > 0 and number % step != 0:
             return None, multiple_of(comp.get("increment"))
         if _is_finite_number(rules.get("min")) and number < Decimal(repr(rules["min"])):
@@ -638,7 +639,7 @@ def _check_multi(comp: dict, raw: object, context: dict) -> Checked:
 def _check_datetime(comp: dict, raw: object, context: dict) -> Checked:
     subtype = comp.get("subtype")
     if not isinstance(raw, str) or len(raw) > 40:
-        return None, {"date": BAD_DATE, "time": BAD_TIME}.get(subtype, BAD_DATETIME)
+        return None, {"date": BAD_DATE, "time": BAD_TIME}.get(str(subtype), BAD_DATETIME)
     if subtype == "date":
         problem = _date_problem(comp, raw)
     elif subtype == "time":
@@ -796,7 +797,7 @@ def _validate_list(comp: dict, scope: _Scope, path: tuple[str, ...], conditional
     cleaned = []
     for index, row in enumerate(rows):
         if not isinstance(row, dict):
-            scope.error(path + (str(index),), comp, ROW_NOT_OBJECT)
+            scope.error((*path, str(index)), comp, ROW_NOT_OBJECT)
             continue
         row_scope = _Scope(row, {}, scope.at + path + (str(index),), scope.context, scope.errors)
         _validate_components(comp.get("components", []), row_scope, (), conditional)
@@ -838,7 +839,7 @@ def _list_inputs(components: list, prefix: tuple[str, ...], found: list[dict], d
         if ctype in CONTAINER_TYPES and isinstance(children, list):
             path = prefix + tuple(comp["path"].split(".")) if isinstance(comp.get("path"), str) \
                 and comp["path"] else prefix
-            _list_inputs(children, path + ("*",) if _is_repeating(comp) else path, found, depth + 1)
+            _list_inputs(children, (*path, "*") if _is_repeating(comp) else path, found, depth + 1)
         elif ctype in INPUT_TYPES and isinstance(comp.get("key"), str) and comp["key"]:
             label = comp.get("label") or comp.get("dateLabel") or comp.get("timeLabel") or ""
             found.append({"path": ".".join(prefix + tuple(comp["key"].split("."))),

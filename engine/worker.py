@@ -11,12 +11,12 @@ from sqlalchemy import or_, select
 
 from engine.adapters.base import AdapterError
 from engine.domain.enums import CallStatus, InstanceStatus
+from engine.domain.errors import Conflict
 from engine.persistence.models import Incident, ProcessInstance, ServiceCall
 from engine.persistence.uow import UnitOfWork
 from engine.services import audit
 from engine.services.context import Services
-from engine.domain.errors import Conflict
-from engine.services.instances import save_state, step_or_incident
+from engine.services.instances import step_or_incident
 
 log = logging.getLogger(__name__)
 MAX_CALLS_PER_CLAIM = 100  # bounds one claim's work so a huge instance cannot starve others
@@ -74,7 +74,11 @@ def _apply_result(uow: UnitOfWork, services: Services, instance_id: int, task_id
     workflow = services.runtime.restore(instance.version.spec_json, instance.state_json)
     spiff_task = workflow.get_task_from_id(UUID(task_id))
     spiff_task.data.update(result)
-    step_or_incident(uow, services, instance, workflow, lambda: (spiff_task.run(), services.runtime.step(workflow)))
+    def finish() -> None:
+        spiff_task.run()
+        services.runtime.step(workflow)
+
+    step_or_incident(uow, services, instance, workflow, finish)
     call = uow.session.scalar(select(ServiceCall).where(ServiceCall.idempotency_key == key))
     assert call is not None
     call.status, call.finished_at, call.last_error = CallStatus.SUCCEEDED, services.now(), None

@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from lxml import etree
-
-from engine.domain.messages import Message
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
@@ -14,6 +12,8 @@ from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser, UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
+
+from engine.domain.messages import Message
 
 MAX_XML_BYTES = 2 * 1024 * 1024
 CAMUNDA_PREFIX = "{" + CAMUNDA_MODEL_NS + "}"
@@ -128,7 +128,7 @@ class PlatformTaskParser(_ExtensionsMixin, CamundaTaskParser):
 class PlatformParser(CamundaParser):
     """CamundaParser plus external service tasks and full Camunda attributes."""
 
-    OVERRIDE_PARSER_CLASSES = {
+    OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, Any]] = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (PlatformUserTaskParser, UserTask),
         full_tag("serviceTask"): (PlatformTaskParser, ExternalServiceTask),

@@ -5,7 +5,7 @@ import copy
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -76,6 +76,9 @@ class ReadyExternalTask:
     name: str
     topic: str
     data: dict[str, Any]
+
+
+_ACTIVE_STATES = (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR)
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -191,9 +194,8 @@ class Runtime:
                 continue
             if task.state == TaskState.COMPLETED and bpmn_id not in done:
                 done.append(bpmn_id)
-            elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR):
-                if bpmn_id not in active:
-                    active.append(bpmn_id)
+            elif task.state in _ACTIVE_STATES and bpmn_id not in active:
+                active.append(bpmn_id)
         return done, active
 
     # --- commands --------------------------------------------------------

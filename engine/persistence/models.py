@@ -1,11 +1,21 @@
 """SQLAlchemy 2 models shared by the web app and the worker."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON, Boolean, DateTime, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    JSON,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -14,7 +24,7 @@ from engine.domain.enums import CallStatus, IncidentStatus, InstanceStatus, Task
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -28,11 +38,11 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
+            return value.replace(tzinfo=UTC)
         return value
 
 
@@ -41,7 +51,14 @@ def _enum(cls: type) -> Enum:
 
 
 class Base(DeclarativeBase):
-    pass
+    # Matches the constraint names the migrations create, so create_all agrees with them.
+    metadata = MetaData(naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    })
 
 
 class Unit(Base):
@@ -68,6 +85,16 @@ class User(Base):
     @property
     def role_codes(self) -> set[str]:
         return {r.role for r in self.roles}
+
+    # The session-login protocol (is_authenticated, is_anonymous, get_id), without importing it.
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    def get_id(self) -> str:
+        return str(self.id)
 
 
 class UserRole(Base):
@@ -127,7 +154,7 @@ class ProcessInstance(Base):
     initiator_unit: Mapped[Unit] = relationship(lazy="joined")
 
     # Every UPDATE checks the revision read: concurrent changes fail instead of overwriting.
-    __mapper_args__ = {"version_id_col": revision}
+    __mapper_args__ = {"version_id_col": revision}  # noqa: RUF012 - SQLAlchemy reads it as is
 
 
 class HumanTask(Base):
@@ -227,6 +254,7 @@ class TaskCandidate(Base):
     __table_args__ = (Index("ix_candidates_role_unit", "role", "unit_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"), index=True)
+    # No foreign key: -1 marks a unit code that did not resolve (nobody may take the task).
     unit_id: Mapped[int | None] = mapped_column(Integer)
     role: Mapped[str] = mapped_column(String(32))
 

@@ -5,8 +5,8 @@ import logging
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from sqlalchemy import select
 
 from engine import forms as form_checks
 from engine.bpmn.functions import as_aware
@@ -15,7 +15,13 @@ from engine.domain.enums import IncidentStatus, InstanceStatus, TaskStatus
 from engine.domain.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.domain.messages import Message
 from engine.persistence.models import (
-    HumanTask, Incident, ProcedureVersion, ProcessInstance, TaskCandidate, Unit, User,
+    HumanTask,
+    Incident,
+    ProcedureVersion,
+    ProcessInstance,
+    TaskCandidate,
+    Unit,
+    User,
 )
 from engine.persistence.uow import UnitOfWork
 from engine.services import audit

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import func, select
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.specs.MultiChoice import MultiChoice
+from sqlalchemy import func, select
 
 from engine import forms as form_checks
 from engine.bpmn.parser import ExternalServiceTask, XmlRefused, build_specs, parse_xml
@@ -75,8 +75,10 @@ class _Checker:
         camunda = (getattr(spec, "extensions", None) or {}).get("camunda", {})
         for attr in UNSUPPORTED_ATTRS:
             if attr in camunda:
-                self.add(spec, f"camunda:{attr} (Java delegate/biểu thức) không được hỗ trợ; dùng camunda:type=\"external\" và camunda:topic",
-                         f"camunda:{attr} (Java delegates/expressions) is not supported; use camunda:type=\"external\" with camunda:topic")
+                self.add(spec, f"camunda:{attr} (Java delegate/biểu thức) không được hỗ trợ; "
+                               "dùng camunda:type=\"external\" và camunda:topic",
+                         f"camunda:{attr} (Java delegates/expressions) is not supported; "
+                         "use camunda:type=\"external\" with camunda:topic")
         if isinstance(spec, UserTask):
             self.user_task(spec, camunda)
         elif isinstance(spec, ExternalServiceTask):
@@ -96,7 +98,8 @@ class _Checker:
         groups = camunda.get("candidateGroups") or lane.get("candidateGroups")
         users = camunda.get("candidateUsers") or camunda.get("assignee")
         if not groups and not users:
-            self.add(spec, "Công việc chưa có người thực hiện (camunda:candidateGroups hoặc thuộc tính candidateGroups của lane)",
+            self.add(spec, "Công việc chưa có người thực hiện "
+                           "(camunda:candidateGroups hoặc thuộc tính candidateGroups của lane)",
                      "The task has no performer (camunda:candidateGroups or the lane's candidateGroups property)")
         for group in (groups or "").split(","):
             role = group.strip().rpartition(":")[2]

@@ -12,11 +12,25 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Integer, MetaData, create_engine, inspect, make_url, pool, text
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    create_engine,
+    inspect,
+    make_url,
+    pool,
+    text,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from engine.persistence.migrate import MIGRATIONS_DIR, alembic_config, current_revision, upgrade
+from engine.persistence.migrate import (
+    MIGRATIONS_DIR,
+    alembic_config,
+    current_revision,
+    upgrade,
+)
 from engine.persistence.models import Base
 
 PG_ADMIN_URL = os.environ.get(

@@ -17,7 +17,6 @@ config = context.config
 target_metadata = Base.metadata
 
 
-
 def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
     """Autogenerate writes plain `sa.` types, so a revision never imports `engine`."""
     if type_ != "type":

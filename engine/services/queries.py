@@ -1,0 +1,106 @@
+"""Read-side queries: tasklists, catalogues, instance views (no writes)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+
+from engine.domain.enums import TaskStatus
+from engine.domain.errors import Forbidden, NotFound
+from engine.domain.messages import Message
+from engine.persistence.models import (
+    AuditEvent,
+    HumanTask,
+    Incident,
+    ProcedureVersion,
+    ProcessInstance,
+    TaskCandidate,
+    User,
+)
+from engine.persistence.uow import UnitOfWork
+from engine.services.context import Services
+
+NO_INSTANCE = Message("Không tìm thấy hồ sơ.", "Instance not found.")
+NOT_VISIBLE = Message("Bạn không có quyền xem hồ sơ này.", "You may not see this instance.")
+
+
+def _candidate_filter(user: User) -> Any:
+    roles = list(user.role_codes)
+    mine = exists().where(
+        TaskCandidate.task_id == HumanTask.id, TaskCandidate.role.in_(roles),
+        or_(TaskCandidate.unit_id.is_(None), TaskCandidate.unit_id == user.unit_id))
+    return or_(HumanTask.assignee_id == user.id, and_(HumanTask.assignee_id.is_(None), mine))
+
+
+def tasks_for(uow: UnitOfWork, user: User, sort: str = "due", status: TaskStatus = TaskStatus.READY,
+              limit: int = 200) -> list[HumanTask]:
+    """Tasks the user may do (or did), by due date (no due date last) or newest first."""
+    query = select(HumanTask).where(HumanTask.status == status, _candidate_filter(user))
+    if sort == "created":
+        query = query.order_by(HumanTask.created_at.desc())
+    else:
+        query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+    return list(uow.session.scalars(query.limit(limit)))
+
+
+def catalogue(uow: UnitOfWork) -> list[ProcedureVersion]:
+    """Newest version of every procedure."""
+    newest = (select(ProcedureVersion.process_id, func.max(ProcedureVersion.version).label("v"))
+              .group_by(ProcedureVersion.process_id).subquery())
+    return list(uow.session.scalars(
+        select(ProcedureVersion).join(newest, and_(ProcedureVersion.process_id == newest.c.process_id,
+                                                   ProcedureVersion.version == newest.c.v))
+        .order_by(ProcedureVersion.name)))
+
+
+def versions(uow: UnitOfWork) -> list[ProcedureVersion]:
+    return list(uow.session.scalars(select(ProcedureVersion).order_by(
+        ProcedureVersion.process_id, ProcedureVersion.version.desc())))
+
+
+def can_see(uow: UnitOfWork, user: User, instance: ProcessInstance) -> bool:
+    if "quan_tri" in user.role_codes or instance.initiator_unit_id == user.unit_id:
+        return True
+    return bool(uow.session.scalar(select(exists().where(
+        HumanTask.instance_id == instance.id, _candidate_filter(user)))))
+
+
+def instances_for(uow: UnitOfWork, user: User, limit: int = 200) -> list[ProcessInstance]:
+    query = select(ProcessInstance).order_by(ProcessInstance.created_at.desc())
+    if "quan_tri" not in user.role_codes:
+        involved = exists().where(HumanTask.instance_id == ProcessInstance.id, _candidate_filter(user))
+        query = query.where(or_(ProcessInstance.initiator_unit_id == user.unit_id, involved))
+    return list(uow.session.scalars(query.limit(limit)))
+
+
+@dataclass
+class InstanceView:
+    instance: ProcessInstance
+    tasks: list[HumanTask]
+    history: list[AuditEvent]
+    incidents: list[Incident]
+    completed: list[str]
+    active: list[str]
+    data: dict[str, Any]
+
+
+def instance_view(uow: UnitOfWork, services: Services, user: User, instance_id: int) -> InstanceView:
+    instance = uow.session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(NO_INSTANCE)
+    if not can_see(uow, user, instance):
+        raise Forbidden(NOT_VISIBLE)
+    workflow = services.runtime.restore(instance.version.spec_json, instance.state_json)
+    completed, active = services.runtime.element_states(workflow)
+    session = uow.session
+    return InstanceView(
+        instance=instance,
+        tasks=list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
+                                   .order_by(HumanTask.created_at))),
+        history=list(session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
+                                     .order_by(AuditEvent.at, AuditEvent.id))),
+        incidents=list(session.scalars(select(Incident).where(Incident.instance_id == instance.id))),
+        completed=completed, active=active,
+        data=dict(workflow.last_task.data) if workflow.last_task else {},
+    )

@@ -1,0 +1,179 @@
+"""Engine fixtures: a database per test (SQLite and PostgreSQL), services with a hand-moved clock, people."""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, make_url, pool, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.adapters.registry import KNOWN_TOPICS, build_registry
+from engine.persistence.db import make_engine, make_session_factory
+from engine.persistence.models import Base, ProcedureVersion, User
+from engine.persistence.uow import UnitOfWork
+from engine.services import identity, publishing
+from engine.services.context import Services
+from engine.settings import ROOT, Settings
+
+PG_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+)
+PROCESSES_DIR = ROOT / "processes"
+FORMS_DIR = ROOT / "forms"
+#: Thursday 26 November 2026, 09:00 in Đồng Tháp: three working days later is Tuesday.
+START = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- databases
+
+
+def _sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'engine.db'}"
+
+
+def _postgres_url() -> Iterator[str]:
+    """A throwaway database on the server at TEST_POSTGRES_URL, dropped afterwards."""
+    admin = create_engine(PG_ADMIN_URL, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+    name = f"test_engine_{uuid.uuid4().hex[:12]}"
+    try:
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        except OperationalError as exc:
+            pytest.skip(f"PostgreSQL unreachable at {make_url(PG_ADMIN_URL)!r} "
+                        f"(set TEST_POSTGRES_URL): {exc.orig}")
+        try:
+            yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield _sqlite_url(tmp_path)
+    else:
+        yield from _postgres_url()
+
+
+@pytest.fixture
+def db_engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    Base.metadata.create_all(engine)  # migrations have their own tests
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def session_factory(db_engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(db_engine)
+
+
+@pytest.fixture
+def uow(session_factory: sessionmaker[Session]) -> Callable[[], UnitOfWork]:
+    """A new unit of work per call: `with uow() as u: ...`."""
+    return lambda: UnitOfWork(session_factory)
+
+
+# ---------------------------------------------------------------- services
+
+
+@dataclass
+class Clock:
+    """The time every use case sees; tests move it by hand."""
+
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(database_url=db_url, forms_dir=FORMS_DIR, processes_dir=PROCESSES_DIR,
+                    max_attempts=3, retry_base_seconds=10, lease_seconds=60)
+
+
+@pytest.fixture
+def services(settings: Settings, session_factory: sessionmaker[Session], clock: Clock) -> Services:
+    return Services(settings, build_registry(settings, session_factory), clock=clock)
+
+
+# ---------------------------------------------------------------- people and procedures
+
+UNITS = {
+    "sttt": "Sở Thông tin và Truyền thông",
+    "so_tc": "Sở Tài chính",
+    "so_yt": "Sở Y tế",
+}
+USERS = {  # username: (full name, unit, roles)
+    "cv_stc": ("Trần Thị Bình", "so_tc", ["chuyen_vien"]),
+    "cv_syt": ("Võ Minh Dũng", "so_yt", ["chuyen_vien"]),
+    "cv_sttt": ("Lê Văn Cường", "sttt", ["chuyen_vien"]),
+    "qt": ("Nguyễn Thị Quản", "sttt", ["quan_tri"]),
+}
+
+
+@pytest.fixture
+def people(uow: Callable[[], UnitOfWork], session_factory: sessionmaker[Session]) -> dict[str, User]:
+    """Users by username, detached with unit and roles loaded (actors for the use cases)."""
+    with uow() as u:
+        for code, name in UNITS.items():
+            identity.ensure_unit(u, code, name)
+        for username, (full_name, unit, roles) in USERS.items():
+            identity.create_user(u, username, full_name, "matkhau123", unit, roles)
+        u.commit()
+    with session_factory() as session:
+        users = {user.username: user for user in session.scalars(select(User)).unique()}
+        session.expunge_all()
+    return users
+
+
+Publish = Callable[..., tuple[ProcedureVersion, bool]]
+
+
+@pytest.fixture
+def email_account_files() -> dict[str, bytes]:
+    """The bundled procedure's file set, as an upload would carry it."""
+    (files,) = publishing.bundled_procedures(PROCESSES_DIR)
+    return files
+
+
+@pytest.fixture
+def publish(uow: Callable[[], UnitOfWork], people: dict[str, User]) -> Publish:
+    """`publish(files, topics=...)`: publishes as the administrator with the bundled forms."""
+
+    def run(files: dict[str, bytes], topics: frozenset[str] = KNOWN_TOPICS) -> tuple[ProcedureVersion, bool]:
+        with uow() as u:
+            return publishing.publish(u, files, people["qt"], forms_dir=FORMS_DIR, topics=topics,
+                                      max_bytes=Settings().max_upload_bytes)
+
+    return run
+
+
+@pytest.fixture
+def published(publish: Publish, email_account_files: dict[str, bytes]) -> ProcedureVersion:
+    """The bundled email_account procedure, published by the administrator."""
+    version, _created = publish(email_account_files)
+    return version

@@ -1,0 +1,123 @@
+"""Web fixtures: an app on a migrated database with demo people and the bundled procedures."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from engine.adapters.registry import KNOWN_TOPICS
+from engine.persistence.db import make_engine, make_session_factory
+from engine.persistence.migrate import upgrade
+from engine.persistence.uow import UnitOfWork
+from engine.services import identity, publishing
+from engine.settings import Settings
+from engine.worker import run_once
+from webapp import create_app
+from webapp.extensions import db
+from webapp.platform import services, uow
+
+PASSWORD = "matkhau123"
+PEOPLE = [
+    ("cv_stc", "Trần Thị Bình", "so_tc", ["chuyen_vien"]),
+    ("cv_syt", "Huỳnh Thị Lan", "so_yt", ["chuyen_vien"]),
+    ("cv_sttt", "Lê Văn Cường", "sttt", ["chuyen_vien"]),
+    ("qt", "Đặng Thanh Tâm", "sttt", ["quan_tri"]),
+]
+UNITS = [("sttt", "Sở Thông tin và Truyền thông"), ("so_tc", "Sở Tài chính"), ("so_yt", "Sở Y tế")]
+
+REQUEST_DATA: dict[str, Any] = {
+    "kenh_gui": "idesk", "so_cong_van": "45/STC-VP", "noi_dung": "Đề nghị cấp mới thư điện tử công vụ",
+    "ca_nhan": [
+        {"ho_ten": "Nguyễn Văn An", "don_vi": "Phòng Kế hoạch", "chuc_vu": "Chuyên viên", "thao_tac": "cap_moi"},
+        {"ho_ten": "Phạm Thị Hoa", "don_vi": "Văn phòng Sở", "chuc_vu": "Phó Chánh Văn phòng", "thao_tac": "cap_moi"},
+    ],
+    "tap_the": [], "nguoi_ky": "Nguyễn Văn Giám", "chuc_vu_nguoi_ky": "Giám đốc",
+}
+PROCESS_DATA: dict[str, Any] = {"y_kien_xu_ly": "Đủ điều kiện", "xac_nhan": True}
+REPLY_DATA: dict[str, Any] = {
+    "so_ky_hieu": "125/STTTT-CĐS", "ngay_ban_hanh": "2026-11-26",
+    "noi_dung_phuc_dap": "Sở TT&TT phúc đáp kết quả cấp thư điện tử công vụ.",
+    "nguoi_ky_phuc_dap": "Nguyễn Quốc Hùng",
+}
+
+
+def seed(app: Flask) -> None:
+    settings = app.extensions["platform"].settings
+    with app.app_context(), uow() as work:
+        for code, name in UNITS:
+            identity.ensure_unit(work, code, name)
+        for username, full_name, unit, roles in PEOPLE:
+            identity.create_user(work, username, full_name, PASSWORD, unit, roles)
+        work.commit()
+        for files in publishing.bundled_procedures(settings.processes_dir):
+            publishing.publish(work, files, None, forms_dir=settings.forms_dir, topics=KNOWN_TOPICS,
+                               max_bytes=settings.max_upload_bytes)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}")
+
+
+@pytest.fixture
+def app(settings: Settings, tmp_path: Path) -> Iterator[Flask]:
+    upgrade(settings.database_url)
+    application = create_app({"TESTING": True, "SECRET_KEY": "test", "PLATFORM_SETTINGS": settings})
+    application.instance_path = str(tmp_path / "instance")
+    seed(application)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def run_worker(app: Flask) -> Iterator[Any]:
+    """Runs the worker once, as the separate process would, on its own engine."""
+    settings = app.extensions["platform"].settings
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+
+    def run() -> int:
+        with app.app_context():
+            return run_once(lambda: UnitOfWork(sessions), services())
+
+    yield run
+    engine.dispose()
+
+
+class Browser:
+    """Login helper over the test client, with the CSRF token taken from pages."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def csrf(self, path: str = "/login") -> str:
+        html = self.client.get(path).get_data(as_text=True)
+        marker = 'name="csrf_token" value="'
+        start = html.index(marker) + len(marker)
+        return html[start:html.index('"', start)]
+
+    def login(self, username: str, password: str = PASSWORD) -> Any:
+        token = self.csrf()
+        return self.client.post("/login", data={"username": username, "password": password,
+                                                "csrf_token": token})
+
+    def post(self, path: str, data: dict[str, Any] | None = None, page: str | None = None) -> Any:
+        form = dict(data or {})
+        form["csrf_token"] = self.csrf(page or path)
+        return self.client.post(path, data=form)
+
+
+@pytest.fixture
+def browser(client: FlaskClient) -> Browser:
+    return Browser(client)

@@ -1,0 +1,162 @@
+"""HTTP shapes of the JSON API: what requests must look like and how answers are laid out."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import Schema, fields, pre_dump, validate
+
+from engine.domain.enums import InstanceStatus, TaskStatus
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value for what a workflow may hold besides JSON types (dates, decimals)."""
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+class JsonObject(fields.Dict):
+    """Process data: dumped as plain JSON, dates in ISO 8601."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        if value is None:
+            return None
+        return json.loads(json.dumps(value, default=_plain, ensure_ascii=False))
+
+
+# ---------------------------------------------------------------- errors
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String(required=True, metadata={"description": "Mã lỗi, ví dụ invalid_data, forbidden."})
+    message = fields.String(required=True, metadata={"description": "Thông báo tiếng Việt."})
+    message_en = fields.String(required=True, metadata={"description": "The message in English."})
+    details = fields.Raw(metadata={"description": "Chi tiết, ví dụ danh sách lỗi theo trường "
+                                                  "[{path, message: {vi, en}}]."})
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+# ---------------------------------------------------------------- requests
+
+
+class TokenRequestSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024),
+                             load_only=True)
+
+
+class StartRequestSchema(Schema):
+    process = fields.String(required=True, validate=validate.Length(min=1, max=128),
+                            metadata={"description": "Mã quy trình (process_id), ví dụ email_account."})
+    data = fields.Dict(keys=fields.String(), load_default=None, allow_none=True,
+                       metadata={"description": "Dữ liệu khởi tạo của hồ sơ."})
+
+
+class TaskListQuerySchema(Schema):
+    sort = fields.String(load_default="due", validate=validate.OneOf(("due", "created")),
+                         metadata={"description": "due: hạn xử lý gần nhất trước; created: mới nhất trước."})
+
+
+class CompleteRequestSchema(Schema):
+    data = fields.Dict(keys=fields.String(), required=True,
+                       metadata={"description": "Dữ liệu biểu mẫu của công việc."})
+    revision = fields.Integer(load_default=None, allow_none=True,
+                              metadata={"description": "Phiên bản hồ sơ khi mở công việc; "
+                                                       "khác phiên bản hiện tại thì trả 409."})
+
+
+# ---------------------------------------------------------------- answers
+
+
+class TokenSchema(Schema):
+    token = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)
+
+
+class ProcessSchema(Schema):
+    process_id = fields.String()
+    name = fields.String()
+    version = fields.Integer()
+    content_hash = fields.String()
+    published_at = fields.DateTime()
+
+
+class PersonSchema(Schema):
+    username = fields.String()
+    full_name = fields.String()
+    unit = fields.String(attribute="unit.code", metadata={"description": "Mã đơn vị."})
+    unit_name = fields.String(attribute="unit.name")
+
+
+class ActiveTaskSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    element_id = fields.String()
+    form_key = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+
+
+class HistoryEntrySchema(Schema):
+    at = fields.DateTime()
+    actor = fields.String(attribute="actor_name")
+    action = fields.String()
+    element_id = fields.String(allow_none=True)
+    summary = fields.String()
+
+
+class InstanceSchema(Schema):
+    """Dumped from queries.InstanceView; data before/after of the history stay out."""
+
+    id = fields.Integer(attribute="instance.id")
+    process_id = fields.String(attribute="instance.version.process_id")
+    version = fields.Integer(attribute="instance.version.version")
+    status = fields.Enum(InstanceStatus, by_value=True, attribute="instance.status")
+    title = fields.String(attribute="instance.title")
+    initiator = fields.Nested(PersonSchema, attribute="instance.initiator")
+    created_at = fields.DateTime(attribute="instance.created_at")
+    ended_at = fields.DateTime(attribute="instance.ended_at", allow_none=True)
+    revision = fields.Integer(attribute="instance.revision")
+    active_tasks = fields.List(fields.Nested(ActiveTaskSchema))
+    history = fields.List(fields.Nested(HistoryEntrySchema))
+
+    @pre_dump
+    def _from_view(self, view: Any, **_: Any) -> dict[str, Any]:
+        return {"instance": view.instance, "history": view.history,
+                "active_tasks": [t for t in view.tasks if t.status == TaskStatus.READY]}
+
+
+class TaskSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    element_id = fields.String()
+    instance_id = fields.Integer()
+    process_id = fields.String(attribute="instance.version.process_id")
+    form_key = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class TaskDetailSchema(TaskSchema):
+    """Dumped from {"task", "form", "data"}: the task, its form-js schema and its opening data."""
+
+    status = fields.Enum(TaskStatus, by_value=True)
+    form = fields.Dict(allow_none=True, metadata={"description": "Lược đồ biểu mẫu form-js."})
+    data = JsonObject(metadata={"description": "Dữ liệu hiện tại, điền sẵn vào biểu mẫu."})
+
+    @pre_dump
+    def _flatten(self, shown: dict[str, Any], **_: Any) -> dict[str, Any]:
+        task = shown["task"]
+        return {**{name: getattr(task, name) for name in
+                   ("id", "name", "element_id", "instance_id", "instance", "form_key", "due_at",
+                    "created_at", "status")},
+                "form": shown["form"], "data": shown["data"]}

@@ -1,0 +1,61 @@
+"""Tasks (việc cần làm): my tasklist, one task with its form, and completing it."""
+from __future__ import annotations
+
+from typing import Any
+
+from engine.domain.enums import TaskStatus
+from engine.domain.errors import Forbidden
+from engine.persistence.models import User
+from engine.services import instances, queries
+from webapp.api.auth import authenticated
+from webapp.api.base import api_blueprint, documents_errors
+from webapp.api.schemas import (
+    CompleteRequestSchema,
+    InstanceSchema,
+    TaskDetailSchema,
+    TaskListQuerySchema,
+    TaskSchema,
+)
+from webapp.platform import services, uow
+
+blp = api_blueprint("api_tasks", __name__, "Việc cần làm của tôi và của nhóm tôi.")
+
+
+@blp.route("/tasks", methods=["GET"])
+@authenticated
+@blp.arguments(TaskListQuerySchema, location="query", error_status_code=400)
+@blp.response(200, TaskSchema(many=True))
+@documents_errors(blp, 400, 401)
+@blp.doc(summary="Việc cần làm", description="Công việc đang chờ giao cho tôi hoặc nhóm của tôi.")
+def tasklist(query: dict[str, Any], user: User) -> Any:
+    with uow() as work:
+        return queries.tasks_for(work, user, sort=query["sort"])
+
+
+@blp.route("/tasks/<int:task_id>", methods=["GET"])
+@authenticated
+@blp.response(200, TaskDetailSchema)
+@documents_errors(blp, 401, 403, 404)
+@blp.doc(summary="Xem công việc", description="Công việc, lược đồ biểu mẫu và dữ liệu hiện tại.")
+def detail(task_id: int, user: User) -> Any:
+    with uow() as work:
+        task = instances.get_task(work, task_id)
+        if not queries.can_see(work, user, task.instance):
+            raise Forbidden(queries.NOT_VISIBLE)
+        ready = task.status == TaskStatus.READY
+        return {"task": task, "form": instances.form_schema(task),
+                "data": instances.task_data(work, services(), task) if ready else {}}
+
+
+@blp.route("/tasks/<int:task_id>/complete", methods=["POST"])
+@authenticated
+@blp.arguments(CompleteRequestSchema, error_status_code=400)
+@blp.response(200, InstanceSchema)
+@documents_errors(blp, 400, 401, 403, 404, 409)
+@blp.doc(summary="Hoàn thành công việc",
+         description="Dữ liệu sai trả 400 kèm danh sách lỗi theo trường; hồ sơ đã đổi "
+                     "(revision) hoặc công việc đã xong trả 409.")
+def complete(body: dict[str, Any], task_id: int, user: User) -> Any:
+    with uow() as work:
+        instance = instances.complete_task(work, services(), user, task_id, body["data"], body["revision"])
+        return queries.instance_view(work, services(), user, instance.id)

@@ -1,0 +1,126 @@
+"""Flask CLI: `flask --app webapp procedures|demo|users …` — each command calls one service."""
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from engine.adapters.registry import KNOWN_TOPICS
+from engine.domain.errors import DomainError, PublishRefused
+from engine.persistence.migrate import upgrade
+from engine.services import demo, identity, publishing, queries
+from webapp.platform import services, uow
+
+
+def _files_for(paths: tuple[str, ...]) -> list[dict[str, bytes]]:
+    """Each .bpmn is one publication, with any .form/.dmn given alongside."""
+    extras = {Path(p).name: Path(p).read_bytes() for p in paths if not p.endswith(".bpmn")}
+    return [{Path(p).name: Path(p).read_bytes(), **extras} for p in paths if p.endswith(".bpmn")]
+
+
+def publish_all(file_sets: list[dict[str, bytes]]) -> bool:
+    settings = services().settings
+    ok = True
+    for files in file_sets:
+        with uow() as work:
+            try:
+                version, created = publishing.publish(
+                    work, files, None, forms_dir=settings.forms_dir, topics=KNOWN_TOPICS,
+                    max_bytes=settings.max_upload_bytes)
+            except PublishRefused as err:
+                ok = False
+                click.echo(f"✗ {', '.join(files)}: {err.message.vi}", err=True)
+                for p in err.details:
+                    click.echo(f"   - [{p.element_id}] {p.element_name}: {p.message.vi}", err=True)
+                continue
+        state = "đã công bố" if created else "không đổi"
+        click.echo(f"✓ {version.process_id} phiên bản {version.version} ({state})")
+    return ok
+
+
+def write_demo_accounts(accounts: list[demo.DemoAccount]) -> Path:
+    """Keep first-run passwords under instance/ (mode 600) so later starts can print them."""
+    path = Path(current_app.instance_path) / "demo_accounts.txt"
+    known = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            name, _, password = line.partition("\t")
+            known[name] = password
+    for account in accounts:
+        if account.password:
+            known[account.username] = account.password
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{k}\t{v}\n" for k, v in known.items()), encoding="utf-8")
+    os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+    return path
+
+
+def print_demo_accounts(accounts: list[demo.DemoAccount], path: Path) -> None:
+    known = dict(line.split("\t", 1) for line in path.read_text(encoding="utf-8").splitlines() if "\t" in line)
+    click.echo("Tài khoản dùng thử (tên đăng nhập / mật khẩu):")
+    for a in accounts:
+        password = a.password or known.get(a.username, "(đã đổi, không hiển thị)")
+        click.echo(f"  {a.username:<14} {password:<14} {a.full_name} — {a.unit} — {a.roles}")
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.group("procedures")
+    def procedures_group() -> None:
+        """Công bố và liệt kê quy trình."""
+
+    @procedures_group.command("publish")
+    @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+    def publish_command(paths: tuple[str, ...]) -> None:
+        """Công bố quy trình từ tệp .bpmn (kèm .form/.dmn); không có đối số: mọi quy trình có sẵn."""
+        sets = _files_for(paths) if paths else publishing.bundled_procedures(services().settings.processes_dir)
+        if not publish_all(sets):
+            raise SystemExit(1)
+
+    @procedures_group.command("list")
+    def list_command() -> None:
+        """Liệt kê các phiên bản đã công bố."""
+        with uow() as work:
+            for v in queries.versions(work):
+                click.echo(f"{v.process_id}\tv{v.version}\t{v.content_hash[:12]}\t{v.name}")
+
+    @app.cli.group("demo")
+    def demo_group() -> None:
+        """Dữ liệu dùng thử."""
+
+    @demo_group.command("load")
+    def demo_load() -> None:
+        """Tạo đơn vị và tài khoản dùng thử (mỗi vai trò một tài khoản), in mật khẩu."""
+        with uow() as work:
+            accounts = demo.load(work)
+        print_demo_accounts(accounts, write_demo_accounts(accounts))
+
+    @app.cli.group("users")
+    def users_group() -> None:
+        """Quản lý người dùng."""
+
+    @users_group.command("create")
+    @click.argument("username")
+    @click.option("--name", "full_name", required=True, help="Họ và tên")
+    @click.option("--unit", "unit_code", required=True, help="Mã đơn vị, ví dụ sttt")
+    @click.option("--role", "roles", multiple=True, required=True,
+                  help="chuyen_vien, lanh_dao, van_thu, quan_tri (lặp lại để thêm)")
+    @click.password_option("--password", help="Mật khẩu (ít nhất 8 ký tự)")
+    def users_create(username: str, full_name: str, unit_code: str, roles: tuple[str, ...],
+                     password: str) -> None:
+        """Tạo tài khoản người dùng."""
+        with uow() as work:
+            try:
+                identity.create_user(work, username, full_name, password, unit_code, list(roles))
+                work.commit()
+            except DomainError as err:
+                raise click.ClickException(err.message.vi) from None
+        click.echo(f"Đã tạo người dùng {username}")
+
+    @app.cli.command("migrate-db")
+    def migrate_db() -> None:
+        """Tạo/nâng cấp cơ sở dữ liệu lên phiên bản mới nhất."""
+        upgrade(services().settings.database_url)
+        click.echo("Cơ sở dữ liệu đã ở phiên bản mới nhất.")

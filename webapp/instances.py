@@ -1,0 +1,39 @@
+"""Instances: my dossiers, and one instance with its diagram and history."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine.services import instances, queries
+from webapp.platform import services, uow
+
+bp = Blueprint("instances", __name__)
+
+
+@bp.get("/instances")
+@login_required
+def index() -> Any:
+    with uow() as work:
+        return render_template("instances/list.html", instances=queries.instances_for(work, current_user))
+
+
+@bp.get("/instances/<int:instance_id>")
+@login_required
+def detail(instance_id: int) -> Any:
+    with uow() as work:
+        view = queries.instance_view(work, services(), current_user, instance_id)
+        return render_template("instances/detail.html", view=view, instance=view.instance,
+                               diagram={"xml": view.instance.version.bpmn_xml,
+                                        "completed": view.completed, "active": view.active})
+
+
+@bp.post("/instances/<int:instance_id>/cancel")
+@login_required
+def cancel(instance_id: int) -> Any:
+    with uow() as work:
+        instances.cancel(work, services(), current_user, instance_id)
+    flash(_("Đã hủy hồ sơ."), "info")
+    return redirect(url_for("instances.detail", instance_id=instance_id))

@@ -1,0 +1,37 @@
+"""Access to the engine's services from request handlers and CLI commands."""
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import get_locale
+
+from engine.adapters.registry import build_registry
+from engine.domain.messages import Message
+from engine.persistence.uow import UnitOfWork
+from engine.services.context import Services
+from engine.settings import Settings
+from webapp.extensions import db
+
+
+def build_services(settings: Settings) -> Services:
+    # Adapters open their own sessions from Flask-SQLAlchemy's session factory.
+    # The lambda defers the lookup to call time, inside an app context.
+    return Services(settings, build_registry(settings, lambda: db.session.session_factory()))  # noqa: PLW0108
+
+
+def services() -> Services:
+    return current_app.extensions["platform"]
+
+
+class RequestUnitOfWork(UnitOfWork):
+    """Uses the request's session and leaves it open: the template still reads current_user."""
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.rollback()
+
+
+def uow() -> UnitOfWork:
+    return RequestUnitOfWork(lambda: db.session)
+
+
+def text(message: Message) -> str:
+    return message.text(str(get_locale() or "vi"))

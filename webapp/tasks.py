@@ -1,0 +1,73 @@
+"""Tasklist ("Việc cần làm") and the task page with its form."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine.domain.enums import TaskStatus
+from engine.domain.errors import InvalidData
+from engine.services import instances, queries
+from webapp.platform import services, text, uow
+
+bp = Blueprint("tasks", __name__)
+
+
+@bp.get("/")
+@login_required
+def tasklist() -> Any:
+    sort = request.args.get("sort", "due")
+    with uow() as work:
+        tasks = queries.tasks_for(work, current_user, sort=sort)
+        done = queries.tasks_for(work, current_user, sort="created", status=TaskStatus.COMPLETED, limit=20)
+        return render_template("tasks/list.html", tasks=tasks, done=done, sort=sort,
+                               now=services().now())
+
+
+def _render(work: Any, task_id: int, data: dict[str, Any] | None = None,
+            errors: list[Any] | None = None, status: int = 200) -> Any:
+    task = instances.get_task(work, task_id)
+    instance = task.instance
+    if not queries.can_see(work, current_user, instance):
+        abort(403)
+    opened = instances.task_data(work, services(), task) if task.status == TaskStatus.READY else {}
+    form_errors: dict[str, list[str]] = {}
+    for err in errors or []:
+        key = err.field_id + ("".join(f"[{p}]" for p in err.path.split(".") if p.isdigit()))
+        form_errors.setdefault(key, []).append(text(err.message))
+    return render_template(
+        "tasks/task.html", task=task, instance=instance,
+        schema=instances.form_schema(task), data={**opened, **(data or {})},
+        form_errors=form_errors, error_list=[(e.path, text(e.message)) for e in errors or []],
+        may_complete=task.status == TaskStatus.READY and instances.can_perform(current_user, task),
+    ), status
+
+
+@bp.get("/tasks/<int:task_id>")
+@login_required
+def task(task_id: int) -> Any:
+    with uow() as work:
+        return _render(work, task_id)
+
+
+@bp.post("/tasks/<int:task_id>")
+@login_required
+def complete(task_id: int) -> Any:
+    try:
+        submitted = json.loads(request.form.get("data") or "{}")
+        revision = int(request.form["revision"]) if request.form.get("revision") else None
+    except ValueError:
+        abort(400)
+    with uow() as work:
+        try:
+            instance = instances.complete_task(work, services(), current_user, task_id, submitted, revision)
+        except InvalidData as err:
+            flash(text(err.message), "danger")
+            data = submitted if isinstance(submitted, dict) else {}
+            return _render(work, task_id, data=data, errors=err.details, status=400)
+        instance_id = instance.id
+    flash(_("Đã hoàn thành công việc."), "success")
+    return redirect(url_for("instances.detail", instance_id=instance_id))
