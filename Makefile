@@ -28,7 +28,7 @@ webapp/static/dist/.built: node_modules/.installed scripts/build_frontend.mjs $(
 	touch $@
 
 $(MO): webapp/translations/en/LC_MESSAGES/messages.po $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d webapp/translations
+	$(BIN)/pybabel compile -d webapp/translations >/dev/null
 
 run: setup
 	$(BIN)/python -m scripts.run --host $(HOST) --port $(PORT)

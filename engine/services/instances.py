@@ -1,7 +1,10 @@
 """Use cases of running procedures: start, complete a task, cancel, and keep task rows in step."""
 from __future__ import annotations
 
+import json
 import logging
+import re
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -126,8 +129,30 @@ def step_or_incident(uow: UnitOfWork, services: Services, instance: ProcessInsta
     save_state(uow, services, instance, workflow)
 
 
+MAX_START_DATA = 256 * 1024
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+
+
+def check_start_data(data: Any, reserved: Iterable[str]) -> dict[str, Any]:
+    """Start variables: an object of plain names (no `_`-prefixed or sandbox names), bounded size."""
+    if data is None:
+        return {}
+    bad = Message("Dữ liệu khởi tạo phải là một đối tượng JSON có tên biến hợp lệ (chữ, số, _), tối đa 256 KB.",
+                  "Start data must be a JSON object with plain variable names (letters, digits, _), at most 256 KB.")
+    if not isinstance(data, dict) or any(not isinstance(k, str) or not _NAME.match(k) for k in data):
+        raise InvalidData(bad)
+    if len(json.dumps(data, default=str)) > MAX_START_DATA:
+        raise InvalidData(bad)
+    clash = set(data) & set(reserved)
+    if clash:
+        raise InvalidData(Message(f"Tên biến trùng tên hàm của nền tảng: {', '.join(sorted(clash))}",
+                                  f"Variable names clash with platform functions: {', '.join(sorted(clash))}"))
+    return data
+
+
 def start(uow: UnitOfWork, services: Services, actor: User, process_id: str,
           data: dict[str, Any] | None = None) -> ProcessInstance:
+    data = check_start_data(data, services.runtime.environment.functions)
     version = latest_version(uow, process_id)
     instance = ProcessInstance(version_id=version.id, initiator_id=actor.id, initiator_unit_id=actor.unit_id,
                                title=version.name, state_json="{}", status=InstanceStatus.RUNNING)
