@@ -13,6 +13,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.user_task import UserTask
@@ -23,6 +24,9 @@ from engine.bpmn.parser import ExternalServiceTask, ParsedModel
 from engine.bpmn.sandbox import RestrictedEnvironment, SandboxError
 
 
+SPEC_CACHE_SIZE = 64  # procedure versions whose specs stay restored in memory
+
+
 class WorkflowError(Exception):
     """A script, expression or gateway failed while the engine stepped."""
 
@@ -31,9 +35,30 @@ class WorkflowError(Exception):
         self.element_id = element_id
 
 
+class _SharedSpecWorkflowConverter(BpmnWorkflowConverter):
+    """Restores a workflow around spec objects already restored once per version.
+
+    The library's converter restores the spec from its dict on every load, which is most of
+    the cost; stored state carries no spec, and `Runtime.restore` hands in cached objects.
+    """
+
+    def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
+        spec, subs = dct.pop("spec"), dct.pop("subprocess_specs", {})
+        if isinstance(spec, dict):
+            spec, subs = self.registry.restore(spec), self.mapping_from_dict(subs)
+        workflow = self.target_class(spec, subs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
 def _make_serializer() -> BpmnWorkflowSerializer:
     config = dict(CAMUNDA_CONFIG)
     config[ExternalServiceTask] = BpmnTaskSpecConverter
+    config[BpmnWorkflow] = _SharedSpecWorkflowConverter
     registry = BpmnWorkflowSerializer.configure(config)
     # Only datetime, timedelta and UUID convert out of the box.
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
@@ -104,12 +129,23 @@ class Runtime:
                  time_limit: float = 2.0) -> None:
         self.environment = RestrictedEnvironment(functions, time_limit)
         self.script_engine = PythonScriptEngine(environment=self.environment)
+        self._spec_cache: dict[str, tuple[Any, dict[str, Any]]] = {}
 
     # --- lifecycle -------------------------------------------------------
+    def _specs(self, bundle_json: str) -> tuple[Any, dict[str, Any]]:
+        """Spec objects of a version, restored once and shared by its instances."""
+        cached = self._spec_cache.get(bundle_json)
+        if cached is None:
+            bundle = json.loads(bundle_json)
+            cached = (SERIALIZER.from_dict(bundle["spec"]),
+                      {k: SERIALIZER.from_dict(v) for k, v in bundle["subprocess_specs"].items()})
+            if len(self._spec_cache) >= SPEC_CACHE_SIZE:
+                self._spec_cache.pop(next(iter(self._spec_cache)))
+            self._spec_cache[bundle_json] = cached
+        return cached
+
     def start(self, bundle_json: str, data: Mapping[str, Any] | None = None) -> BpmnWorkflow:
-        bundle = json.loads(bundle_json)
-        spec = SERIALIZER.from_dict(bundle["spec"])
-        subs = {k: SERIALIZER.from_dict(v) for k, v in bundle["subprocess_specs"].items()}
+        spec, subs = self._specs(bundle_json)
         workflow = BpmnWorkflow(spec, subs, script_engine=self.script_engine)
         if data:
             workflow.task_tree.data.update(copy.deepcopy(dict(data)))
@@ -120,10 +156,8 @@ class Runtime:
 
     def restore(self, bundle_json: str, state_json: str) -> BpmnWorkflow:
         dct = json.loads(state_json)
-        bundle = json.loads(bundle_json)
-        dct["spec"] = bundle["spec"]
-        dct["subprocess_specs"] = bundle["subprocess_specs"]
         SERIALIZER.migrate(dct)
+        dct["spec"], dct["subprocess_specs"] = self._specs(bundle_json)
         workflow = SERIALIZER.from_dict(dct)
         workflow.script_engine = self.script_engine
         return workflow
