@@ -23,7 +23,6 @@ from SpiffWorkflow.util.task import TaskState
 from engine.bpmn.parser import ExternalServiceTask, ParsedModel
 from engine.bpmn.sandbox import RestrictedEnvironment, SandboxError
 
-
 SPEC_CACHE_SIZE = 64  # procedure versions whose specs stay restored in memory
 
 
