@@ -4,7 +4,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import or_, select
@@ -34,7 +36,8 @@ def claim_due(uow: UnitOfWork, services: Services, owner: str, limit: int = 10) 
         .where(ProcessInstance.status == InstanceStatus.RUNNING, ProcessInstance.wake_at <= now,
                or_(ProcessInstance.lease_until.is_(None), ProcessInstance.lease_until < now))
         .order_by(ProcessInstance.wake_at).limit(limit)
-        .with_for_update(skip_locked=True)
+        # OF: the eager-loaded relationships are outer joins, which PostgreSQL cannot lock.
+        .with_for_update(skip_locked=True, of=ProcessInstance)
     ).all()
     for instance in rows:
         instance.lease_owner = owner
@@ -67,12 +70,36 @@ def _next_call(uow: UnitOfWork, services: Services, instance_id: int, owner: str
     return task, key, attempts
 
 
+def call_summary(step: str, result: Mapping[str, Any], attempts: int) -> str:
+    """The history line of a finished call: the step's name and the outcome the adapter reported.
+
+    Adapters state the outcome for people in `ket_qua` (and the list row it is for in `stt`), at the
+    top of their result or in the one record it holds: {"row": {"stt": 1, "ket_qua": "Đã cấp mới"}}.
+    No other data goes into the line: history is shown to everyone who may see the instance.
+    """
+    records = [result, *(v for v in result.values() if isinstance(v, Mapping))]
+    record = next((r for r in records if r.get("ket_qua")), {})
+    row = f" — dòng {record['stt']}" if record.get("stt") else ""
+    outcome = record.get("ket_qua") or "đã xong"
+    retries = f" (sau {attempts} lần gọi)" if attempts > 1 else ""
+    return f"{step}{row}: {outcome}{retries}"
+
+
 def _apply_result(uow: UnitOfWork, services: Services, instance_id: int, task_id: str,
                   key: str, result: dict) -> None:
     instance = uow.session.get(ProcessInstance, instance_id)
     assert instance is not None
+    if instance.status != InstanceStatus.RUNNING:
+        # Cancelled (or stopped) while the adapter ran: its tasks are gone, so the instance
+        # stays as it is; the call and the adapter's own record keep what was done.
+        finished = uow.session.scalar(select(ServiceCall).where(ServiceCall.idempotency_key == key))
+        assert finished is not None
+        finished.status, finished.finished_at = CallStatus.SUCCEEDED, services.now()
+        uow.commit()
+        return
     workflow = services.runtime.restore(instance.version.spec_json, instance.state_json)
     spiff_task = workflow.get_task_from_id(UUID(task_id))
+    step = spiff_task.task_spec.bpmn_name or spiff_task.task_spec.name
     spiff_task.data.update(result)
     def finish() -> None:
         spiff_task.run()
@@ -83,7 +110,7 @@ def _apply_result(uow: UnitOfWork, services: Services, instance_id: int, task_id
     assert call is not None
     call.status, call.finished_at, call.last_error = CallStatus.SUCCEEDED, services.now(), None
     audit.record(uow.session, None, "service_call", instance_id=instance.id, element_id=call.element_id,
-                 summary=f"{call.topic} ({call.attempts} lần gọi)", after=result)
+                 summary=call_summary(step, result, call.attempts), after=result)
     uow.commit()
 
 

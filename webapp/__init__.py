@@ -66,11 +66,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webapp.platform import build_services
     app.extensions["platform"] = build_services(settings)
 
-    from webapp import admin, api, auth, cli, errors, health, instances, procedures, security, tasks
+    from webapp import admin, api, auth, cli, errors, formatting, health, instances, procedures, security, tasks
     for module in (auth, procedures, tasks, instances, admin, health):
         app.register_blueprint(module.bp)
     api.init_app(app)
     errors.init_app(app)
+    formatting.init_app(app)
     security.init_app(app)
     cli.init_app(app)
     return app

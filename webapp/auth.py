@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required, login_user, logout_user
 
 from engine.domain.errors import AuthFailed
@@ -16,7 +17,8 @@ from webapp.platform import text, uow
 
 bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+login_manager.login_message = _l("Vui lòng đăng nhập để tiếp tục.")
+login_manager.localize_callback = str  # flash plain text in the language of the refused request
 login_manager.login_message_category = "warning"
 
 

@@ -12,7 +12,10 @@ class AdapterError(Exception):
 
 class Operation(Protocol):
     def __call__(self, key: str, data: Mapping[str, Any]) -> dict[str, Any]:
-        """Carry out the operation once per idempotency `key`; return variables to merge."""
+        """Carry out the operation once per idempotency `key`; return variables to merge.
+
+        The instance history shows the outcome given in `ket_qua` (see engine.worker.call_summary).
+        """
 
 
 @dataclass

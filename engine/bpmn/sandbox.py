@@ -1,6 +1,7 @@
 """Runs BPMN scripts and expressions under RestrictedPython with a time budget."""
 from __future__ import annotations
 
+import ast
 import operator
 import sys
 import time
@@ -8,7 +9,12 @@ from collections.abc import Callable, Mapping
 from types import CodeType
 from typing import Any
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
+from RestrictedPython import (
+    RestrictingNodeTransformer,
+    compile_restricted_eval,
+    compile_restricted_exec,
+    safe_builtins,
+)
 from RestrictedPython.Guards import (
     full_write_guard,
     guarded_iter_unpack_sequence,
@@ -19,6 +25,8 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 DEFAULT_TIME_LIMIT = 2.0  # seconds of wall time for one script or expression
 MAX_SOURCE = 20_000  # characters; a procedure's scripts are short
+# range() feeds C loops (sum, sorted, list) that the time budget cannot interrupt.
+MAX_RANGE = 1_000_000
 
 _EXTRA_BUILTINS: dict[str, Any] = {
     name: __builtins__[name] if isinstance(__builtins__, dict) else getattr(__builtins__, name)
@@ -27,6 +35,9 @@ _EXTRA_BUILTINS: dict[str, Any] = {
         "reversed", "sorted", "sum",
     )
 }
+
+# BaseException subclasses that are not Exceptions: no script may raise or name them.
+_SYSTEM_EXCEPTIONS = ("BaseException", "GeneratorExit", "KeyboardInterrupt", "SystemExit")
 
 _INPLACE = {
     "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
@@ -40,6 +51,59 @@ class SandboxError(Exception):
 
 class SandboxTimeout(SandboxError):
     """A script ran past its time budget."""
+
+
+class _Deadline(BaseException):
+    """Raised inside a script when its budget is spent.
+
+    CPython switches tracing off once the trace function raises, so nothing of
+    the script may run after this: it is not an Exception, `finally:` is refused
+    and every `except` clause goes through _handler (see _ScriptPolicy).
+    """
+
+
+def _handler(types: Callable[[], Any] | None) -> Any:
+    """The class an `except` clause matches, decided only once something is in flight.
+
+    A BaseException that is not an Exception (budget spent, generator closed,
+    interrupt) matches nothing, and the clause's own expression is not even
+    evaluated then, so it cannot swap the exception for a catchable one.
+    A bare `except:` means Exception.
+    """
+    if not isinstance(sys.exception(), Exception):
+        return ()
+    return Exception if types is None else types()
+
+
+class _ScriptPolicy(RestrictingNodeTransformer):
+    """RestrictedPython's policy, minus every way for a script to outlive its budget."""
+
+    def visit_Import(self, node: ast.Import) -> Any:
+        # RestrictedPython would only fail at run time (no __import__); refuse at publishing.
+        self.error(node, "import is not allowed")
+
+    visit_ImportFrom = visit_Import  # type: ignore[assignment]
+
+    def visit_Try(self, node: ast.Try) -> Any:
+        if node.finalbody:
+            self.error(node, "finally is not allowed")
+        result = super().visit_Try(node)  # visits in place and returns the same node
+        for handler in node.handlers:
+            # `except T:` becomes `except _handler_(lambda: T):` (generated after the
+            # name checks, so the underscore name is allowed here and nowhere else).
+            lazy = ast.Constant(None) if handler.type is None else ast.Lambda(
+                args=ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]),
+                body=handler.type)
+            handler.type = ast.Call(func=ast.Name("_handler_", ast.Load()), args=[lazy], keywords=[])
+            ast.fix_missing_locations(ast.copy_location(handler.type, handler))
+        return result
+
+
+def _limited_range(*args: int) -> range:
+    result = range(*args)
+    if len(result) > MAX_RANGE:
+        raise SandboxError(f"range() quá lớn (tối đa {MAX_RANGE} phần tử)")
+    return result
 
 
 def _inplacevar(op: str, target: Any, value: Any) -> Any:
@@ -57,9 +121,9 @@ def _compile(source: str, mode: str) -> CodeType:
     if not isinstance(source, str) or len(source) > MAX_SOURCE:
         raise SandboxError("Biểu thức/kịch bản rỗng hoặc quá dài")
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-    result = compiler(source.strip() if mode == "eval" else source, "<script>")
-    if result.errors:
-        raise SandboxError("; ".join(result.errors))
+    result = compiler(source.strip() if mode == "eval" else source, "<script>", policy=_ScriptPolicy)
+    if result.errors or result.code is None:
+        raise SandboxError("; ".join(result.errors) or "Không biên dịch được")
     return result.code
 
 
@@ -96,7 +160,7 @@ class _Budget:
         if event == "call" and frame.f_code.co_filename == "<script>":
             frame.f_trace_opcodes = True
         if time.monotonic() > self.deadline:
-            raise SandboxTimeout("Kịch bản chạy quá thời gian cho phép")
+            raise _Deadline
         return self
 
 
@@ -126,7 +190,10 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     def _globals(self, context: Mapping[str, Any], external: Mapping[str, Any] | None) -> dict[str, Any]:
         builtins = dict(safe_builtins)
         builtins.update(_EXTRA_BUILTINS)
-        env: dict[str, Any] = {
+        builtins["range"] = _limited_range
+        for name in _SYSTEM_EXCEPTIONS:  # a script raising SystemExit would stop the worker
+            builtins.pop(name, None)
+        guards: dict[str, Any] = {
             "__builtins__": builtins,
             "_getattr_": safer_getattr,
             "_getitem_": _getitem,
@@ -135,17 +202,18 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             "_unpack_sequence_": guarded_unpack_sequence,
             "_write_": full_write_guard,
             "_inplacevar_": _inplacevar,
+            "_handler_": _handler,
         }
-        env.update(self.functions)
-        env.update(external or {})
-        env.update(context)
-        return env
+        # Guards last: task data must not replace them.
+        return {**self.functions, **(external or {}), **context, **guards}
 
     def _run(self, code: CodeType, env: dict[str, Any]) -> Any:
         previous = sys.gettrace()
         sys.settrace(_Budget(self.time_limit))
         try:
             return eval(code, env)  # noqa: S307 - code compiled by RestrictedPython
+        except _Deadline:
+            raise SandboxTimeout("Kịch bản chạy quá thời gian cho phép") from None
         finally:
             sys.settrace(previous)
 

@@ -33,6 +33,9 @@ class UnitOfWork:
                  tb: TracebackType | None) -> None:
         self.session.rollback()
         self.session.close()
+        if isinstance(exc, (StaleDataError, IntegrityError)):
+            # An autoflush inside the use case can lose the race before commit() does.
+            raise Conflict(CONFLICT) from exc
 
     def commit(self) -> None:
         try:

@@ -171,7 +171,8 @@ def start(uow: UnitOfWork, services: Services, actor: User, process_id: str,
         raise
     save_state(uow, services, instance, holder["wf"])
     audit.record(uow.session, actor, "start", instance_id=instance.id,
-                 summary=f"{version.process_id} v{version.version}", after=data or None)
+                 summary=f"Tạo hồ sơ theo quy trình “{version.name}” (phiên bản {version.version})",
+                 after=data or None)
     uow.commit()
     return instance
 
@@ -241,13 +242,16 @@ def cancel(uow: UnitOfWork, services: Services, actor: User, instance_id: int) -
     instance.status = InstanceStatus.CANCELLED
     instance.ended_at = services.now()
     instance.wake_at = None
+    stopped = []
     for task in uow.session.scalars(select(HumanTask).where(
             HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.READY)):
         task.status = TaskStatus.CANCELLED
+        stopped.append(task.name)
     for incident in uow.session.scalars(select(Incident).where(
             Incident.instance_id == instance.id, Incident.status == IncidentStatus.OPEN)):
         incident.status = IncidentStatus.RESOLVED
         incident.resolved_at = services.now()
-    audit.record(uow.session, actor, "cancel", instance_id=instance.id)
+    audit.record(uow.session, actor, "cancel", instance_id=instance.id,
+                 summary=f"Hủy khi đang ở bước: {', '.join(stopped)}" if stopped else "Hủy hồ sơ")
     uow.commit()
     return instance

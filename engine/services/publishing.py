@@ -89,7 +89,10 @@ class _Checker:
                 self.add(spec, f"Kịch bản không hợp lệ: {reason}", f"Invalid script: {reason}")
         if isinstance(spec, MultiChoice):
             for condition, _target in spec.cond_task_specs:
-                self.expression(spec, condition, "Điều kiện rẽ nhánh", "gateway condition")
+                # Spiff wraps each flow's condition in an operator holding the source text;
+                # the default flow has none.
+                source = condition.args[0] if condition is not None else None
+                self.expression(spec, source, "Điều kiện rẽ nhánh", "gateway condition")
         if isinstance(spec, MultiInstanceTask):
             self.expression(spec, spec.condition, "Điều kiện hoàn thành", "completion condition")
 

@@ -244,6 +244,9 @@ def test_email_account_over_the_api(api: Any, run_worker: Any) -> None:
 
     process_task = sttt.task_at(instance_id, "Task_XuLyDangKy")
     assert done.get_json()["active_tasks"][0]["due_at"] is not None
+    listed = sttt.get(f"/tasks/{process_task}").get_json()["data"]  # rows made by Task_TongHopDanhSach
+    assert [(r["stt"], r["thao_tac_ten"]) for r in listed["rows"]] == [(1, "Cấp mới"), (2, "Cấp mới")]
+    assert not {"muc", "ten_thao_tac"} & set(listed)
     assert_error(syt.post(f"/tasks/{process_task}/complete", json={"data": PROCESS_DATA}), 403, "forbidden")
     assert sttt.post(f"/tasks/{process_task}/complete", json={"data": PROCESS_DATA}).status_code == 200
 

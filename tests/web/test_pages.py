@@ -109,6 +109,9 @@ def test_full_procedure_through_pages(app: Flask, browser: Browser, run_worker: 
 
     detail = browser.client.get(instance_url).get_data(as_text=True)
     assert "Hoàn thành" in detail and "hoapt@dongthap.gov.vn" in detail
+    # history in words: the procedure's name, then each call's step and outcome
+    assert "Tạo hồ sơ theo quy trình “Cấp mới, đổi tên" in detail
+    assert "Thực hiện trên hệ thống thư điện tử — dòng 2: Đã cấp mới" in detail
     assert 'id="diagram-data"' in detail
     with app.app_context():
         events = db.session.scalars(select(AuditEvent)).all()

@@ -27,12 +27,197 @@
  * Server errors stay visible until the user edits that field; form-js' own
  * validation on load / blur would otherwise clear them. Clicking submit runs
  * form-js' client-side validation, which replaces all errors.
+ *
+ * Language: on a Vietnamese page (<html lang="vi">) form-js' built-in English
+ * (buttons, placeholders, aria-labels, validation messages) and the date
+ * picker's calendar are shown in Vietnamese; on an English page they stay as
+ * form-js ships them. See "Vietnamese for form-js" below.
  */
 
 import { Form } from '@bpmn-io/form-js';
+import flatpickr from 'flatpickr';
+import { Vietnamese as flatpickrVietnamese } from 'flatpickr/dist/esm/l10n/vn.js';
 
 import '@bpmn-io/form-js/dist/assets/form-js.css';
 import '@bpmn-io/form-js/dist/assets/flatpickr/light.css';
+
+const PAGE_LANG = (document.documentElement.lang || 'vi').slice(0, 2).toLowerCase();
+
+// ---- Vietnamese for form-js ----
+//
+// form-js 1.x (checked in @bpmn-io/form-js-viewer 1.23) has no translation API: its
+// components and its Validator hard-code English strings, and no service or module
+// produces them that could be swapped. So on Vietnamese pages a MutationObserver over
+// the form root rewrites those strings in the rendered DOM: text nodes and the
+// placeholder / aria-label / title attributes. Preact diffs against its own virtual
+// DOM, not the page, so a rewritten node stays rewritten until form-js renders a new
+// (English) string there, which the observer sees and rewrites in turn.
+//
+// Only the exact strings below are touched, and text coming from the form schema or
+// the data (labels, descriptions, text views, options, table cells) is left alone.
+
+/** form-js' fixed strings (whitespace-collapsed) -> Vietnamese. */
+const VI_STRINGS = new Map([
+  // dynamic list
+  ['Add new', 'Thêm dòng'],
+  ['Collapse', 'Thu gọn'],
+  // select, tag list
+  ['Select', 'Chọn'],
+  ['Search', 'Tìm kiếm'],
+  ['No results', 'Không có kết quả'],
+  ['All values selected', 'Đã chọn tất cả'],
+  ['Skip to search', 'Chuyển đến ô tìm kiếm'],
+  ['Remove tag', 'Bỏ chọn'],
+  // number field
+  ['Increment', 'Tăng'],
+  ['Decrement', 'Giảm'],
+  // time field (24 h)
+  ['hh:mm', 'giờ:phút'],
+  // table
+  ['Nothing to show.', 'Không có dữ liệu.'],
+  ['of', 'trên'], // pager: "1 of 3"
+  ['Previous page', 'Trang trước'],
+  ['Next page', 'Trang sau'],
+  ['Click to remove sorting', 'Bấm để bỏ sắp xếp'],
+  // file picker
+  ['Browse', 'Chọn tệp'],
+  ['No files selected', 'Chưa chọn tệp nào'],
+  // client-side validation (form-js Validator)
+  ['Field is required.', 'Trường này là bắt buộc.'],
+  ['Field must be a valid email.', 'Địa chỉ thư điện tử không hợp lệ.'],
+  ['Field must be a valid international phone number. (e.g. +4930664040900)',
+    'Số điện thoại không hợp lệ (dạng quốc tế, ví dụ: +84912345678).'],
+  ['Value is not a number.', 'Giá trị phải là một số.'],
+  ['Value is expected to be an integer.', 'Giá trị phải là số nguyên.'],
+  ['Min validation value is not a valid number.', 'Giá trị nhỏ nhất cấu hình trong biểu mẫu không phải là số.'],
+  ['Max validation value is not a valid number.', 'Giá trị lớn nhất cấu hình trong biểu mẫu không phải là số.'],
+]);
+
+const DATE_PART_VI = { d: 'ngày', m: 'tháng', y: 'năm' };
+
+/** form-js' strings with a value in them -> Vietnamese ($1… are the values). */
+const VI_PATTERNS = [
+  [/^Remove list item (\d+)$/, 'Xóa dòng $1'],
+  [/^Expand all \((\d+)\)$/, 'Mở rộng tất cả ($1)'],
+  [/^(\d+) files selected$/, 'Đã chọn $1 tệp'],
+  [/^Download (.+)$/, 'Tải xuống $1'],
+  [/^Click to sort by (.+) descending$/, 'Bấm để sắp xếp theo $1, giảm dần'],
+  [/^Click to sort by (.+) ascending$/, 'Bấm để sắp xếp theo $1, tăng dần'],
+  [/^hh:mm --$/, 'giờ:phút --'],
+  // the date field's placeholder is the browser locale's date pattern, e.g. "dd/mm/yyyy"
+  [/^(?:d+|m+|y+)(?:[./ -]+(?:d+|m+|y+)){2}\.?$/, (format) => format.replace(/d+|m+|y+/g, (part) => DATE_PART_VI[part[0]])],
+  // validation; a pattern rule without its own message would show the raw regular expression
+  [/^Field must match pattern .*\.$/s, 'Giá trị không đúng định dạng yêu cầu.'],
+  [/^Field must have minimum length of (.+)\.$/, 'Cần nhập ít nhất $1 ký tự.'],
+  [/^Field must have maximum length of (.+)\.$/, 'Chỉ được nhập tối đa $1 ký tự.'],
+  [/^Field must have minimum value of (.+)\.$/, 'Giá trị không được nhỏ hơn $1.'],
+  [/^Field must have maximum value of (.+)\.$/, 'Giá trị không được lớn hơn $1.'],
+  [/^Value is expected to have at most (\d+) decimal digits?\.$/, 'Giá trị chỉ được có tối đa $1 chữ số thập phân.'],
+  [/^Please select a valid value, the two nearest valid values are (.+) and (.+)\.$/,
+    'Giá trị không hợp lệ; hai giá trị hợp lệ gần nhất là $1 và $2.'],
+];
+
+/** Where the text is the form author's or the data's, not form-js' own. */
+const AUTHORED_TEXT = [
+  'label', '.fjs-form-field-description', '.fjs-form-field-text', '.fjs-form-field-html',
+  '.fjs-dropdownlist-item', '.fjs-taglist-tag-label', '.fjs-table-th-label', 'td:not([colspan])',
+  '.fjs-select-display:not(.fjs-select-placeholder)',
+].join(', ');
+
+const TRANSLATED_ATTRIBUTES = ['placeholder', 'aria-label', 'title'];
+
+/** Vietnamese for one of form-js' strings, keeping its surrounding spaces; null if not one. */
+function toVietnamese(text) {
+  const key = text.trim().replace(/\s+/g, ' ');
+  if (!key) {
+    return null;
+  }
+  let result = VI_STRINGS.get(key);
+  if (result === undefined) {
+    const match = VI_PATTERNS.find(([pattern]) => pattern.test(key));
+    if (!match) {
+      return null;
+    }
+    result = key.replace(match[0], match[1]);
+  }
+  return text.replace(text.trim(), () => result);
+}
+
+function translateText(node) {
+  const parent = node.parentElement;
+  if (!parent || parent.closest(AUTHORED_TEXT)) {
+    return;
+  }
+  const translated = toVietnamese(node.data);
+  if (translated !== null && translated !== node.data) {
+    node.data = translated;
+  }
+}
+
+function translateAttribute(element, name) {
+  const value = element.getAttribute(name);
+  const translated = value ? toVietnamese(value) : null;
+  if (translated !== null && translated !== value) {
+    element.setAttribute(name, translated);
+  }
+}
+
+function translateTree(node) {
+  if (node.nodeType === Node.TEXT_NODE) {
+    translateText(node);
+    return;
+  }
+  if (node.nodeType !== Node.ELEMENT_NODE) {
+    return;
+  }
+  for (const element of [node, ...node.querySelectorAll('[placeholder], [aria-label], [title]')]) {
+    TRANSLATED_ATTRIBUTES.forEach((name) => translateAttribute(element, name));
+  }
+  const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    translateText(walker.currentNode);
+  }
+}
+
+/** Keep form-js' own strings under `root` in Vietnamese from now on. */
+function translateFormJs(root) {
+  const observer = new MutationObserver((records) => {
+    for (const record of records) {
+      if (record.type === 'characterData') {
+        translateText(record.target);
+      } else if (record.type === 'attributes') {
+        translateAttribute(record.target, record.attributeName);
+      } else {
+        record.addedNodes.forEach(translateTree);
+      }
+    }
+  });
+  observer.observe(root, {
+    subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: TRANSLATED_ATTRIBUTES,
+  });
+  translateTree(root);
+}
+
+if (PAGE_LANG === 'vi') {
+  // form-js creates its date pickers with flatpickr's defaults: Vietnamese month and day
+  // names, weeks from Monday. The input format stays the browser locale's (form-js sets it).
+  flatpickr.localize({
+    ...flatpickrVietnamese,
+    yearAriaLabel: 'Năm',
+    monthAriaLabel: 'Tháng',
+    hourAriaLabel: 'Giờ',
+    minuteAriaLabel: 'Phút',
+    toggleTitle: 'Bấm để chuyển',
+    scrollTitle: 'Cuộn để tăng, giảm',
+    weekAbbreviation: 'Tuần',
+  });
+  flatpickr.setDefaults({ ariaDateFormat: 'j F Y' });
+}
+
+const FATAL_MESSAGES = {
+  vi: { noSchema: 'Không tải được biểu mẫu (thiếu định nghĩa biểu mẫu).', importFailed: 'Không hiển thị được biểu mẫu.' },
+  en: { noSchema: 'The form could not be loaded (its definition is missing).', importFailed: 'The form could not be shown.' },
+};
 
 function readJson(id, fallback) {
   const el = document.getElementById(id);
@@ -175,9 +360,14 @@ async function main() {
     showFatal(root, message);
   };
 
+  const fatal = FATAL_MESSAGES[PAGE_LANG] || FATAL_MESSAGES.vi;
   if (!isPlainObject(schema)) {
-    blockSubmit('Không tải được biểu mẫu (thiếu định nghĩa biểu mẫu).');
+    blockSubmit(fatal.noSchema);
     return;
+  }
+
+  if (PAGE_LANG === 'vi') {
+    translateFormJs(root);
   }
 
   const form = new Form({
@@ -192,7 +382,7 @@ async function main() {
     }
   } catch (err) {
     console.error('form-js import failed', err);
-    blockSubmit('Không hiển thị được biểu mẫu.');
+    blockSubmit(fatal.importFailed);
     return;
   }
 
