@@ -1,30 +1,24 @@
 """Engine fixtures: a database per test (SQLite and PostgreSQL), services with a hand-moved clock, people."""
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, pool, select, text
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.adapters.registry import KNOWN_TOPICS, build_registry
 from engine.persistence.db import make_engine, make_session_factory
-from engine.persistence.models import Base, ProcedureVersion, User
+from engine.persistence.migrate import upgrade
+from engine.persistence.models import ProcedureVersion, User
 from engine.persistence.uow import UnitOfWork
 from engine.services import identity, publishing
 from engine.services.context import Services
 from engine.settings import ROOT, Settings
 
-PG_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-)
 PROCESSES_DIR = ROOT / "processes"
 FORMS_DIR = ROOT / "forms"
 #: Thursday 26 November 2026, 09:00 in Đồng Tháp: three working days later is Tuesday.
@@ -34,42 +28,10 @@ START = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 # ---------------------------------------------------------------- databases
 
 
-def _sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'engine.db'}"
-
-
-def _postgres_url() -> Iterator[str]:
-    """A throwaway database on the server at TEST_POSTGRES_URL, dropped afterwards."""
-    admin = create_engine(PG_ADMIN_URL, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
-    name = f"test_engine_{uuid.uuid4().hex[:12]}"
-    try:
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except OperationalError as exc:
-            pytest.skip(f"PostgreSQL unreachable at {make_url(PG_ADMIN_URL)!r} "
-                        f"(set TEST_POSTGRES_URL): {exc.orig}")
-        try:
-            yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield _sqlite_url(tmp_path)
-    else:
-        yield from _postgres_url()
-
-
 @pytest.fixture
 def db_engine(db_url: str) -> Iterator[Engine]:
+    upgrade(db_url)  # the schema users get, not create_all's
     engine = make_engine(db_url)
-    Base.metadata.create_all(engine)  # migrations have their own tests
     try:
         yield engine
     finally:

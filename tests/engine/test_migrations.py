@@ -2,12 +2,8 @@
 from __future__ import annotations
 
 import io
-import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -18,12 +14,10 @@ from sqlalchemy import (
     MetaData,
     create_engine,
     inspect,
-    make_url,
     pool,
     text,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 
 from engine.persistence.migrate import (
     MIGRATIONS_DIR,
@@ -32,10 +26,6 @@ from engine.persistence.migrate import (
     upgrade,
 )
 from engine.persistence.models import Base
-
-PG_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-)
 
 
 def head_revision() -> str:
@@ -67,42 +57,6 @@ def table_names(url: str) -> set[str]:
 
 
 # ---------------------------------------------------------------- databases
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    # The folder does not exist yet: upgrade() must create it.
-    return f"sqlite:///{tmp_path / 'instance' / 'platform.db'}"
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A throwaway database on the server at TEST_POSTGRES_URL, dropped afterwards."""
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        pytest.skip("psycopg is not installed")
-    admin = create_engine(PG_ADMIN_URL, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
-    name = f"test_migrations_{uuid.uuid4().hex[:12]}"
-    try:
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except OperationalError as exc:
-            pytest.skip(f"PostgreSQL unreachable at {make_url(PG_ADMIN_URL)!r} "
-                        f"(set TEST_POSTGRES_URL): {exc.orig}")
-        try:
-            yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest) -> str:
-    return str(request.getfixturevalue(f"{request.param}_url"))
 
 
 # ---------------------------------------------------------------- tests
@@ -138,13 +92,13 @@ def test_migrated_schema_matches_models(db_url: str) -> None:
     assert schema_diff(db_url) == []
 
 
-def test_schema_check_sees_a_model_change(sqlite_url: str) -> None:
-    upgrade(sqlite_url)
+def test_schema_check_sees_a_model_change(db_url: str) -> None:
+    upgrade(db_url)
     changed = MetaData()
     for table in Base.metadata.sorted_tables:
         table.to_metadata(changed)
     changed.tables["units"].append_column(Column("extra", Integer, nullable=True))
-    diff = schema_diff(sqlite_url, changed)
+    diff = schema_diff(db_url, changed)
     assert [d[0] for d in diff if isinstance(d, tuple)] == ["add_column"]
 
 

@@ -59,8 +59,8 @@ def seed(app: Flask) -> None:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}")
+def settings(db_url: str) -> Settings:
+    return Settings(database_url=db_url)
 
 
 @pytest.fixture

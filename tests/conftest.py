@@ -1,0 +1,44 @@
+"""Fixtures every test folder shares: a throwaway database on SQLite and on PostgreSQL."""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, make_url, pool, text
+from sqlalchemy.exc import OperationalError
+
+PG_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+)
+
+
+def throwaway_postgres() -> Iterator[str]:
+    """A fresh database on the server at TEST_POSTGRES_URL, dropped afterwards (skips if unreachable)."""
+    admin = create_engine(PG_ADMIN_URL, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    try:
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        except OperationalError as exc:
+            pytest.skip(f"PostgreSQL unreachable at {make_url(PG_ADMIN_URL)!r} "
+                        f"(set TEST_POSTGRES_URL): {exc.orig}")
+        try:
+            yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every database test runs on both; the SQLite folder does not exist yet (migrations create it)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'instance' / 'platform.db'}"
+    else:
+        yield from throwaway_postgres()
