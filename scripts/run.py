@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 
@@ -33,7 +34,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5000)
     args = parser.parse_args(argv)
     app = prepare()
-    worker = subprocess.Popen([sys.executable, "-m", "scripts.worker"])
+    worker = subprocess.Popen([sys.executable, "-m", "scripts.worker", "--exit-with-parent"])
+    # SIGTERM must also stop the worker: turn it into the same exit path as Ctrl+C.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"Mở http://{args.host}:{args.port} và đăng nhập bằng một tài khoản ở trên. Ctrl+C để dừng.")
     try:
         run_simple(args.host, args.port, app, threaded=True, use_reloader=False)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import threading
 
@@ -18,6 +19,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Tiến trình xử lý công việc tự động (service task)")
     parser.add_argument("--interval", type=float, default=1.0, help="giây giữa hai lần quét")
     parser.add_argument("--once", action="store_true", help="chạy một lượt rồi thoát")
+    parser.add_argument("--exit-with-parent", action="store_true",
+                        help="thoát khi tiến trình cha (make run) không còn")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     settings = Settings.from_env()
@@ -28,12 +31,13 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     owner = worker_name()
+    parent = os.getppid()
     logging.info("worker %s started", owner)
     while not stop.is_set():
         done = run_once(lambda: UnitOfWork(sessions), services, owner)
         if done:
             logging.info("%d service call(s) done", done)
-        if args.once:
+        if args.once or (args.exit_with_parent and os.getppid() != parent):
             break
         stop.wait(0 if done else args.interval)
     engine.dispose()

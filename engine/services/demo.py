@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from engine.domain.enums import Role
 from engine.persistence.models import User
 from engine.persistence.uow import UnitOfWork
 from engine.services import identity
@@ -45,6 +46,7 @@ def load(uow: UnitOfWork) -> list[DemoAccount]:
         if uow.session.scalar(select(User).where(User.username == username)) is None:
             password = secrets.token_urlsafe(9)
             identity.create_user(uow, username, full_name, password, unit, roles)
-        accounts.append(DemoAccount(username, full_name, units[unit].name, ", ".join(roles), password))
+        accounts.append(DemoAccount(username, full_name, units[unit].name,
+                                    ", ".join(Role(r).label_vi for r in roles), password))
     uow.commit()
     return accounts
