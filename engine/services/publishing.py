@@ -27,6 +27,9 @@ from engine.persistence.uow import UnitOfWork
 from engine.services import audit
 
 FORM_PREFIX = "camunda-forms:deployment:"
+# SpiffWorkflow names its own start and end tasks so; a BPMN element with one of these ids
+# silently replaces them and the process never runs.
+RESERVED_IDS = frozenset({"Start", "End", "Root"})
 UNSUPPORTED_ATTRS = ("class", "delegateExpression", "expression", "resultVariable")
 
 
@@ -176,6 +179,14 @@ def _parse_models(files: Mapping[str, bytes], problems: list[Problem]) -> list[A
     if len(bpmn) != 1:
         problems.append(_file_problem("", "Cần đúng một tệp .bpmn cho mỗi lần công bố",
                                       "Exactly one .bpmn file is needed per publication"))
+        return []
+    for tree in bpmn.values():
+        for node in tree.iter():
+            if node.get("id") in RESERVED_IDS:
+                problems.append(Problem(node.get("id"), node.get("name") or "", Message(
+                    f"Mã phần tử \"{node.get('id')}\" trùng tên dành riêng của bộ máy quy trình; hãy đổi mã",
+                    f"Element id \"{node.get('id')}\" is reserved by the engine; rename it")))
+    if problems:
         return []
     try:
         models = build_specs(bpmn, dmn)

@@ -191,8 +191,9 @@ def test_bpmn_without_executable_process_is_refused(publish, uow) -> None:  # ty
     (service_task("Task_GoiLdap", "ldap.tao_tai_khoan"), "Task_GoiLdap", "ldap.tao_tai_khoan"),
     (script_task("Task_NhapOs", "import os"), "Task_NhapOs", "import"),
     (script_task("Task_LopAn", "x = ().__class__"), "Task_LopAn", "__class__"),
+    (user_task("Start"), "Start", "reserved"),
 ], ids=["missing form", "no performer", "unknown role", "unknown topic", "import in script",
-        "dunder in script"])
+        "dunder in script", "reserved id"])
 def test_bad_element_is_refused_and_named(publish, uow, element: str, element_id: str,  # type: ignore[no-untyped-def]
                                           words: str) -> None:
     problems = refusal(publish, uow, {FILE: process_xml(user_task("Task_HopLe"), element)})
