@@ -9,9 +9,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.adapters.registry import KNOWN_TOPICS
 from engine.domain.errors import PublishRefused
-from engine.services import publishing, queries
+from engine.services import queries
+from webapp import platform
 from webapp.platform import services, text, uow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -50,9 +50,7 @@ def publish() -> Any:
         files[name] = upload.read(settings.max_upload_bytes + 1)
     with uow() as work:
         try:
-            version, created = publishing.publish(
-                work, files, current_user, forms_dir=settings.forms_dir, topics=KNOWN_TOPICS,
-                max_bytes=settings.max_upload_bytes)
+            version, created = platform.publish(work, files, current_user)
         except PublishRefused as err:
             flash(text(err.message), "danger")
             return render_template("admin/versions.html", versions=queries.versions(work),

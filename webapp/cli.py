@@ -8,11 +8,10 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
-from engine.adapters.registry import KNOWN_TOPICS
 from engine.domain.errors import DomainError, PublishRefused
 from engine.persistence.migrate import upgrade
 from engine.services import demo, identity, publishing, queries
-from webapp.platform import services, uow
+from webapp.platform import publish, services, uow
 
 
 def _files_for(paths: tuple[str, ...]) -> list[dict[str, bytes]]:
@@ -22,14 +21,11 @@ def _files_for(paths: tuple[str, ...]) -> list[dict[str, bytes]]:
 
 
 def publish_all(file_sets: list[dict[str, bytes]]) -> bool:
-    settings = services().settings
     ok = True
     for files in file_sets:
         with uow() as work:
             try:
-                version, created = publishing.publish(
-                    work, files, None, forms_dir=settings.forms_dir, topics=KNOWN_TOPICS,
-                    max_bytes=settings.max_upload_bytes)
+                version, created = publish(work, files, None)
             except PublishRefused as err:
                 ok = False
                 click.echo(f"✗ {', '.join(files)}: {err.message.vi}", err=True)

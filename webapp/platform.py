@@ -4,9 +4,11 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import get_locale
 
-from engine.adapters.registry import build_registry
+from engine.adapters.registry import KNOWN_TOPICS, build_registry
 from engine.domain.messages import Message
+from engine.persistence.models import ProcedureVersion, User
 from engine.persistence.uow import UnitOfWork
+from engine.services import publishing
 from engine.services.context import Services
 from engine.settings import Settings
 from webapp.extensions import db
@@ -35,3 +37,10 @@ def uow() -> UnitOfWork:
 
 def text(message: Message) -> str:
     return message.text(str(get_locale() or "vi"))
+
+
+def publish(work: UnitOfWork, files: dict[str, bytes], actor: User | None) -> tuple[ProcedureVersion, bool]:
+    """Publish with this installation's forms folder, adapters and upload limit."""
+    settings = services().settings
+    return publishing.publish(work, files, actor, forms_dir=settings.forms_dir, topics=KNOWN_TOPICS,
+                              max_bytes=settings.max_upload_bytes)

@@ -29,20 +29,17 @@ def tasklist() -> Any:
 
 def _render(work: Any, task_id: int, data: dict[str, Any] | None = None,
             errors: list[Any] | None = None, status: int = 200) -> Any:
-    task = instances.get_task(work, task_id)
-    instance = task.instance
-    if not queries.can_see(work, current_user, instance):
-        abort(403)
-    opened = instances.task_data(work, services(), task) if task.status == TaskStatus.READY else {}
+    view = queries.task_view(work, services(), current_user, task_id)
+    task, instance = view.task, view.task.instance
     form_errors: dict[str, list[str]] = {}
     for err in errors or []:
         key = err.field_id + ("".join(f"[{p}]" for p in err.path.split(".") if p.isdigit()))
         form_errors.setdefault(key, []).append(text(err.message))
     return render_template(
         "tasks/task.html", task=task, instance=instance,
-        schema=instances.form_schema(task), data={**opened, **(data or {})},
+        schema=view.form, data={**view.data, **(data or {})},
         form_errors=form_errors, error_list=[(e.path, text(e.message)) for e in errors or []],
-        may_complete=task.status == TaskStatus.READY and instances.can_perform(current_user, task),
+        may_complete=view.may_complete,
     ), status
 
 

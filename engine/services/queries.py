@@ -19,6 +19,7 @@ from engine.persistence.models import (
     User,
 )
 from engine.persistence.uow import UnitOfWork
+from engine.services import instances
 from engine.services.context import Services
 
 NO_INSTANCE = Message("Không tìm thấy hồ sơ.", "Instance not found.")
@@ -104,3 +105,21 @@ def instance_view(uow: UnitOfWork, services: Services, user: User, instance_id: 
         completed=completed, active=active,
         data=dict(workflow.last_task.data) if workflow.last_task else {},
     )
+
+
+@dataclass
+class TaskView:
+    task: HumanTask
+    form: dict[str, Any] | None
+    data: dict[str, Any]
+    may_complete: bool
+
+
+def task_view(uow: UnitOfWork, services: Services, user: User, task_id: int) -> TaskView:
+    """A task as its page or API shows it: form, the data it opens with, whether the user may do it."""
+    task = instances.get_task(uow, task_id)
+    if not can_see(uow, user, task.instance):
+        raise Forbidden(NOT_VISIBLE)
+    ready = task.status == TaskStatus.READY
+    data = instances.task_data(uow, services, task) if ready else {}
+    return TaskView(task, instances.form_schema(task), data, ready and instances.can_perform(user, task))

@@ -9,14 +9,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engine.adapters.registry import KNOWN_TOPICS
 from engine.persistence.db import make_engine, make_session_factory
 from engine.persistence.migrate import upgrade
 from engine.persistence.uow import UnitOfWork
 from engine.services import identity, publishing
 from engine.settings import Settings
 from engine.worker import run_once
-from webapp import create_app
+from webapp import create_app, platform
 from webapp.extensions import db
 from webapp.platform import services, uow
 
@@ -54,8 +53,7 @@ def seed(app: Flask) -> None:
             identity.create_user(work, username, full_name, PASSWORD, unit, roles)
         work.commit()
         for files in publishing.bundled_procedures(settings.processes_dir):
-            publishing.publish(work, files, None, forms_dir=settings.forms_dir, topics=KNOWN_TOPICS,
-                               max_bytes=settings.max_upload_bytes)
+            platform.publish(work, files, None)
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.domain.enums import TaskStatus
-from engine.domain.errors import Forbidden
 from engine.persistence.models import User
 from engine.services import instances, queries
 from webapp.api.auth import authenticated
@@ -39,12 +37,8 @@ def tasklist(query: dict[str, Any], user: User) -> Any:
 @blp.doc(summary="Xem công việc", description="Công việc, lược đồ biểu mẫu và dữ liệu hiện tại.")
 def detail(task_id: int, user: User) -> Any:
     with uow() as work:
-        task = instances.get_task(work, task_id)
-        if not queries.can_see(work, user, task.instance):
-            raise Forbidden(queries.NOT_VISIBLE)
-        ready = task.status == TaskStatus.READY
-        return {"task": task, "form": instances.form_schema(task),
-                "data": instances.task_data(work, services(), task) if ready else {}}
+        view = queries.task_view(work, services(), user, task_id)
+        return {"task": view.task, "form": view.form, "data": view.data}
 
 
 @blp.route("/tasks/<int:task_id>/complete", methods=["POST"])
