@@ -1,12 +1,13 @@
 """SQLAlchemy 2 models shared by the web app and the worker."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -128,6 +129,8 @@ class ProcedureVersion(Base):
     bpmn_xml: Mapped[str] = mapped_column(Text)
     forms: Mapped[dict[str, Any]] = mapped_column(JSON)
     spec_json: Mapped[str] = mapped_column(Text)
+    #: The process element's camunda:properties (e.g. `deadline`), read at publishing.
+    properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     published_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -149,6 +152,12 @@ class ProcessInstance(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: Total deadline of the dossier (the procedure's `deadline` property), in working time.
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    #: While the requester supplements the dossier the clock stops; set when paused.
+    paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: How a finished instance met its deadline: truoc_han, dung_han or qua_han.
+    sla_outcome: Mapped[str | None] = mapped_column(String(20))
     version: Mapped[ProcedureVersion] = relationship(lazy="joined")
     initiator: Mapped[User] = relationship(foreign_keys=[initiator_id], lazy="joined")
     initiator_unit: Mapped[Unit] = relationship(lazy="joined")
@@ -258,3 +267,16 @@ class TaskCandidate(Base):
     unit_id: Mapped[int | None] = mapped_column(Integer)
     role: Mapped[str] = mapped_column(String(32))
 
+
+
+class CalendarOverride(Base):
+    """An admin's correction to the national calendar: a province's day off or a swapped working day."""
+
+    __tablename__ = "calendar_overrides"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    is_working: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(255))
+    decision: Mapped[str] = mapped_column(String(255), default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
