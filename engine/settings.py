@@ -3,13 +3,31 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
+
+from engine.calendar.working import DEFAULT_HOURS, check_hours
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _default_db() -> str:
     return f"sqlite:///{ROOT / 'instance' / 'platform.db'}"
+
+
+def parse_working_hours(text: str) -> tuple[tuple[time, time], ...]:
+    """`"07:30-11:30,13:30-17:00"`: the working periods of a day, in order."""
+    try:
+        periods = [tuple(time.fromisoformat(part.strip()) for part in item.split("-"))
+                   for item in text.split(",") if item.strip()]
+    except ValueError as err:
+        raise ValueError(f"WORKING_HOURS={text!r}: write periods as HH:MM-HH:MM, comma-separated") from err
+    if any(len(p) != 2 for p in periods):
+        raise ValueError(f"WORKING_HOURS={text!r}: write periods as HH:MM-HH:MM, comma-separated")
+    try:
+        return check_hours([(p[0], p[1]) for p in periods])
+    except ValueError as err:
+        raise ValueError(f"WORKING_HOURS={text!r}: {err}") from err
 
 
 @dataclass(frozen=True)
@@ -34,6 +52,13 @@ class Settings:
     mail_domain: str = "dongthap.gov.vn"
     #: Largest accepted upload of one BPMN/DMN/form file, in bytes.
     max_upload_bytes: int = 2 * 1024 * 1024
+    #: Working periods of every working day (env WORKING_HOURS="07:30-11:30,13:30-17:00").
+    working_hours: tuple[tuple[time, time], ...] = DEFAULT_HOURS
+    #: Seconds a process keeps the calendar (with admin overrides) before reading it again;
+    #: the process that changed an override re-reads at once (docs/calendar.md).
+    calendar_cache_seconds: float = 30.0
+    #: Share of a deadline's working time left at which it shows "sắp đến hạn" (0 < share < 1).
+    sla_warning_share: float = 0.25
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -48,4 +73,8 @@ class Settings:
             retry_base_seconds=int(env.get("WORKER_RETRY_BASE_SECONDS", base.retry_base_seconds)),
             mail_directory=env.get("MAIL_DIRECTORY", base.mail_directory),
             mail_domain=env.get("MAIL_DOMAIN", base.mail_domain),
+            working_hours=(parse_working_hours(env["WORKING_HOURS"]) if env.get("WORKING_HOURS")
+                           else base.working_hours),
+            calendar_cache_seconds=float(env.get("CALENDAR_CACHE_SECONDS", base.calendar_cache_seconds)),
+            sla_warning_share=float(env.get("SLA_WARNING_SHARE", base.sla_warning_share)),
         )

@@ -1,10 +1,16 @@
-"""The worker: claims due instances, calls adapters for external tasks, retries, raises incidents."""
+"""The worker: claims due instances, fires their timers, calls adapters for external tasks, retries,
+raises incidents.
+
+An instance is due when its `wake_at` has come (set by `instances.save_state` to the earliest of
+its callable external tasks and waiting timers): the claim reads that indexed column only, so
+nothing scans all instances.
+"""
 from __future__ import annotations
 
 import logging
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -12,13 +18,16 @@ from uuid import UUID
 from sqlalchemy import or_, select
 
 from engine.adapters.base import AdapterError
+from engine.bpmn.runtime import WorkflowError
+from engine.bpmn.sandbox import SandboxError
+from engine.bpmn.timers import TimerValueError
 from engine.domain.enums import CallStatus, InstanceStatus
 from engine.domain.errors import Conflict
-from engine.persistence.models import Incident, ProcessInstance, ServiceCall
+from engine.persistence.models import Incident, ProcedureSchedule, ProcedureVersion, ProcessInstance, ServiceCall
 from engine.persistence.uow import UnitOfWork
-from engine.services import audit
+from engine.services import audit, schedules, sla
 from engine.services.context import Services
-from engine.services.instances import step_or_incident
+from engine.services.instances import call_key, retry_times, save_state, step_or_incident, wake_at
 
 log = logging.getLogger(__name__)
 MAX_CALLS_PER_CLAIM = 100  # bounds one claim's work so a huge instance cannot starve others
@@ -46,19 +55,57 @@ def claim_due(uow: UnitOfWork, services: Services, owner: str, limit: int = 10) 
     return [r.id for r in rows]
 
 
-def _next_call(uow: UnitOfWork, services: Services, instance_id: int, owner: str):  # type: ignore[no-untyped-def]
-    """Record the attempt of the next ready external task before calling out."""
+def _leased(uow: UnitOfWork, instance_id: int, owner: str) -> ProcessInstance | None:
     instance = uow.session.get(ProcessInstance, instance_id)
     if instance is None or instance.lease_owner != owner or instance.status != InstanceStatus.RUNNING:
         return None
+    return instance
+
+
+def _fire_timers(uow: UnitOfWork, services: Services, instance_id: int, owner: str) -> int:
+    """Let the timers whose moment has come fire and the workflow move on; returns how many fired.
+
+    Stepping refreshes the timers against the injected clock: a boundary timer adds its path
+    (and, when interrupting, cancels its task), a catch event lets its flow continue. Task rows
+    and the wake-up time follow in `save_state`.
+    """
+    instance = _leased(uow, instance_id, owner)
+    if instance is None:
+        return 0
+    workflow = services.runtime.restore(instance.version.spec_json, instance.state_json)
+    now = services.now()
+    due = [t for t in services.runtime.waiting_timers(workflow) if t.fire_at <= now]
+    if not due:
+        return 0
+    step_or_incident(uow, services, instance, workflow, lambda: services.runtime.step(workflow))
+    for timer in due:
+        audit.record(uow.session, None, "timer", instance_id=instance.id, element_id=timer.element_id,
+                     summary=f"Hẹn giờ: {timer.name or timer.element_id}")
+    uow.commit()
+    return len(due)
+
+
+def _release(uow: UnitOfWork, services: Services, instance: ProcessInstance, workflow: Any) -> None:
+    instance.wake_at = wake_at(uow, services, instance, workflow)
+    instance.lease_owner, instance.lease_until = None, None
+    uow.commit()
+
+
+def _next_call(uow: UnitOfWork, services: Services, instance_id: int, owner: str):  # type: ignore[no-untyped-def]
+    """Record the attempt of the next callable external task before calling out."""
+    instance = _leased(uow, instance_id, owner)
+    if instance is None:
+        return None
     workflow = services.runtime.restore(instance.version.spec_json, instance.state_json)
     ready = services.runtime.ready_external_tasks(workflow)
-    if not ready:
-        instance.wake_at, instance.lease_owner, instance.lease_until = None, None, None
-        uow.commit()
+    waiting = retry_times(uow, instance, [t.task_id for t in ready])
+    now = services.now()
+    callable_now = [t for t in ready if waiting.get(t.task_id, now) <= now]
+    if not callable_now:  # nothing to call (yet): sleep until the next retry or timer
+        _release(uow, services, instance, workflow)
         return None
-    task = ready[0]
-    key = f"{instance.id}:{task.task_id}"
+    task = callable_now[0]
+    key = call_key(instance.id, task.task_id)
     call = uow.session.scalar(select(ServiceCall).where(ServiceCall.idempotency_key == key))
     if call is None:
         call = ServiceCall(instance_id=instance.id, idempotency_key=key, element_id=task.element_id,
@@ -108,7 +155,7 @@ def _apply_result(uow: UnitOfWork, services: Services, instance_id: int, task_id
     step_or_incident(uow, services, instance, workflow, finish)
     call = uow.session.scalar(select(ServiceCall).where(ServiceCall.idempotency_key == key))
     assert call is not None
-    call.status, call.finished_at, call.last_error = CallStatus.SUCCEEDED, services.now(), None
+    call.status, call.finished_at, call.last_error, call.retry_at = CallStatus.SUCCEEDED, services.now(), None, None
     audit.record(uow.session, None, "service_call", instance_id=instance.id, element_id=call.element_id,
                  summary=call_summary(step, result, call.attempts), after=result)
     uow.commit()
@@ -130,13 +177,23 @@ def _record_failure(uow: UnitOfWork, services: Services, instance_id: int, key: 
                      summary=error)
     else:
         delay = services.settings.retry_base_seconds * 2 ** (attempts - 1)
-        instance.wake_at = services.now() + timedelta(seconds=delay)
+        call.retry_at = services.now() + timedelta(seconds=delay)
+        # The earliest of this retry, other external tasks and the instance's timers.
+        workflow = services.runtime.restore(instance.version.spec_json, instance.state_json)
+        instance.wake_at = wake_at(uow, services, instance, workflow)
     uow.commit()
 
 
 def process_instance(uow_factory, services: Services, instance_id: int, owner: str) -> int:  # type: ignore[no-untyped-def]
-    """Run the instance's external tasks one by one; returns how many calls succeeded."""
+    """Fire the instance's due timers, then run its external tasks one by one; returns how many
+    calls succeeded."""
     done = 0
+    try:
+        with uow_factory() as uow:
+            _fire_timers(uow, services, instance_id, owner)
+    except Conflict:
+        log.info("instance %s changed while its timers fired; will retry", instance_id)
+        return done
     for _ in range(MAX_CALLS_PER_CLAIM):
         with uow_factory() as uow:
             claimed = _next_call(uow, services, instance_id, owner)
@@ -168,8 +225,78 @@ def process_instance(uow_factory, services: Services, instance_id: int, owner: s
 
 
 def run_once(uow_factory, services: Services, owner: str | None = None) -> int:  # type: ignore[no-untyped-def]
-    """Claim and process what is due now; returns the number of successful calls."""
+    """Start the scheduled instances that are due, then claim and process the instances due now;
+    returns the number of successful calls."""
     owner = owner or worker_name()
+    run_schedules(uow_factory, services, owner)
     with uow_factory() as uow:
         ids = claim_due(uow, services, owner)
     return sum(process_instance(uow_factory, services, i, owner) for i in ids)
+
+
+# ---------------------------------------------------------------- procedures started by a timer
+
+def start_scheduled(uow: UnitOfWork, services: Services, schedule: ProcedureSchedule) -> ProcessInstance:
+    """A new instance of the scheduled version, its start timer fired, initiated by the publisher.
+
+    A failing script raises WorkflowError, as when a person starts the procedure.
+    """
+    version = uow.session.get(ProcedureVersion, schedule.version_id)
+    assert version is not None
+    instance = ProcessInstance(version_id=version.id, initiator_id=schedule.initiator_id,
+                               initiator_unit_id=schedule.unit_id, title=version.name, state_json="{}",
+                               status=InstanceStatus.RUNNING, created_at=services.now())
+    uow.add(instance)
+    uow.session.flush()
+    workflow = services.runtime.start(version.spec_json, None, fired_start=schedule.element_id)
+    sla.start_clock(services, instance, version, workflow)
+    save_state(uow, services, instance, workflow)
+    audit.record(uow.session, None, "scheduled_start", instance_id=instance.id, element_id=schedule.element_id,
+                 summary=f"Tự khởi tạo theo lịch ({schedule.expression}): “{version.name}” "
+                         f"(phiên bản {version.version})")
+    return instance
+
+
+def _run_one(uow: UnitOfWork, services: Services, schedule_id: int, owner: str) -> bool:
+    schedule = uow.session.get(ProcedureSchedule, schedule_id)
+    if schedule is None or schedule.lease_owner != owner:
+        return False
+    now = services.now()
+    if schedule.remaining is None:
+        schedules.plan(services, schedule)
+    started = schedule.next_run_at is not None and schedule.next_run_at <= now
+    if started:
+        start_scheduled(uow, services, schedule)
+        schedule.last_run_at = now
+        schedules.advance(schedule, now)
+    schedule.lease_owner, schedule.lease_until = None, None
+    uow.commit()
+    return started
+
+
+def _stop(uow: UnitOfWork, schedule_id: int, error: Exception) -> None:
+    """A timer that cannot be evaluated or a start that fails ends the schedule, visibly."""
+    schedule = uow.session.get(ProcedureSchedule, schedule_id)
+    if schedule is None:
+        return
+    schedule.next_run_at, schedule.remaining = None, 0
+    schedule.lease_owner, schedule.lease_until = None, None
+    audit.record(uow.session, None, "incident", element_id=schedule.element_id,
+                 summary=f"Dừng lịch khởi tạo {schedule.process_id}: {error}")
+    uow.commit()
+
+
+def run_schedules(uow_factory: Callable[[], UnitOfWork], services: Services, owner: str) -> int:
+    """Plan new schedules and start the instances that are due; returns how many started."""
+    with uow_factory() as uow:
+        ids = schedules.claim_due(uow, services, owner)
+    started = 0
+    for schedule_id in ids:
+        try:
+            with uow_factory() as uow:
+                started += _run_one(uow, services, schedule_id, owner)
+        except (WorkflowError, SandboxError, TimerValueError, ValueError, TypeError) as exc:
+            log.warning("schedule %s stopped: %s", schedule_id, exc)
+            with uow_factory() as uow:
+                _stop(uow, schedule_id, exc)
+    return started

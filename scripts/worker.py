@@ -10,6 +10,7 @@ import threading
 from engine.adapters.registry import build_registry
 from engine.persistence.db import make_engine, make_session_factory
 from engine.persistence.uow import UnitOfWork
+from engine.services.calendar import override_loader
 from engine.services.context import Services
 from engine.settings import Settings
 from engine.worker import run_once, worker_name
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings.from_env()
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    services = Services(settings, build_registry(settings, sessions))
+    services = Services(settings, build_registry(settings, sessions), calendar_overrides=override_loader(sessions))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

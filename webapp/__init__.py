@@ -66,8 +66,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webapp.platform import build_services
     app.extensions["platform"] = build_services(settings)
 
-    from webapp import admin, api, auth, cli, errors, formatting, health, instances, procedures, security, tasks
-    for module in (auth, procedures, tasks, instances, admin, health):
+    from webapp import (
+        admin,
+        api,
+        auth,
+        calendar_admin,
+        cli,
+        errors,
+        formatting,
+        health,
+        instances,
+        procedures,
+        reports,
+        security,
+        tasks,
+    )
+    for module in (auth, procedures, tasks, instances, admin, calendar_admin, reports, health):
         app.register_blueprint(module.bp)
     api.init_app(app)
     errors.init_app(app)

@@ -1,4 +1,4 @@
-"""Flask CLI: `flask --app webapp procedures|demo|users …` — each command calls one service."""
+"""Flask CLI: `flask --app webapp procedures|demo|users|calendar …` — each command calls one service."""
 from __future__ import annotations
 
 import os
@@ -10,7 +10,7 @@ from flask import Flask, current_app
 
 from engine.domain.errors import DomainError, PublishRefused
 from engine.persistence.migrate import upgrade
-from engine.services import demo, identity, publishing, queries
+from engine.services import calendar, demo, identity, publishing, queries
 from webapp.platform import publish, services, uow
 
 
@@ -62,7 +62,45 @@ def print_demo_accounts(accounts: list[demo.DemoAccount], path: Path) -> None:
         click.echo(f"  {a.username:<14} {password:<14} {a.full_name} — {a.unit} — {a.roles}")
 
 
+def init_calendar_commands(app: Flask) -> None:
+    @app.cli.group("calendar")
+    def calendar_group() -> None:
+        """Lịch làm việc: tính hạn, xem ngày nghỉ."""
+
+    @calendar_group.command("deadline")
+    @click.option("--from", "start", required=True,
+                  help="Thời điểm nhận, ISO 8601 (không ghi múi giờ: giờ Việt Nam), ví dụ 2026-02-13T15:00")
+    @click.option("--working-days", type=int, help="Số ngày làm việc")
+    @click.option("--working-hours", type=float, help="Số giờ làm việc")
+    @click.option("--before", is_flag=True, help="Tính lùi (ví dụ hạn gửi trước ngày họp)")
+    def calendar_deadline(start: str, working_days: int | None, working_hours: float | None,
+                          before: bool) -> None:
+        """In hạn (ISO 8601) sau một số ngày hoặc giờ làm việc."""
+        platform = services()
+        try:
+            moment = calendar.parse_moment(start, platform.settings.timezone)
+            due = calendar.deadline(platform, moment, working_days, working_hours, before)
+        except DomainError as err:
+            raise click.UsageError(err.message.vi) from None
+        click.echo(due.isoformat())
+
+    @calendar_group.command("days")
+    @click.argument("year", type=int)
+    def calendar_days(year: int) -> None:
+        """Liệt kê ngày nghỉ lễ, nghỉ bù, làm bù và điều chỉnh của một năm."""
+        with uow() as work:
+            try:
+                view = calendar.year_view(work, services(), year)
+            except DomainError as err:
+                raise click.UsageError(err.message.vi) from None
+        for day in view.special_days:
+            kind = "làm việc" if day.is_working else "nghỉ"
+            click.echo(f"{day.day.isoformat()}\t{kind}\t{day.source.value}\t{day.name}")
+
+
 def init_app(app: Flask) -> None:
+    init_calendar_commands(app)
+
     @app.cli.group("procedures")
     def procedures_group() -> None:
         """Công bố và liệt kê quy trình."""

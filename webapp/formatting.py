@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale
 
 #: CLDR patterns (https://unicode.org/reports/tr35/tr35-dates.html), date first, no seconds.
 DATETIME_PATTERNS = {"vi": "dd/MM/yyyy HH:mm", "en": "d MMM yyyy, HH:mm"}
@@ -25,5 +25,11 @@ def datetime_local(value: datetime | None) -> str:
     return format_datetime(value, DATETIME_PATTERNS.get(lang, DATETIME_PATTERNS["vi"]))
 
 
+def number(value: float) -> str:
+    """A number to one decimal in the reader's language: 12,5 (vi), 12.5 (en)."""
+    return format_decimal(value, format="#,##0.#")
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(datetime_local)
+    app.add_template_filter(number)

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.services import instances, queries
+from engine.services import instances, queries, sla
 from webapp.platform import services, uow
 
 bp = Blueprint("instances", __name__)
@@ -26,6 +26,8 @@ def detail(instance_id: int) -> Any:
     with uow() as work:
         view = queries.instance_view(work, services(), current_user, instance_id)
         return render_template("instances/detail.html", view=view, instance=view.instance,
+                               due=sla.task_states(services(), view.tasks),
+                               instance_due=sla.instance_state(services(), view.instance),
                                diagram={"xml": view.instance.version.bpmn_xml,
                                         "completed": view.completed, "active": view.active})
 

@@ -9,15 +9,17 @@ from engine.domain.messages import Message
 from engine.persistence.models import ProcedureVersion, User
 from engine.persistence.uow import UnitOfWork
 from engine.services import publishing
+from engine.services.calendar import override_loader
 from engine.services.context import Services
 from engine.settings import Settings
 from webapp.extensions import db
 
 
 def build_services(settings: Settings) -> Services:
-    # Adapters open their own sessions from Flask-SQLAlchemy's session factory.
-    # The lambda defers the lookup to call time, inside an app context.
-    return Services(settings, build_registry(settings, lambda: db.session.session_factory()))  # noqa: PLW0108
+    # Adapters and the calendar open their own sessions from Flask-SQLAlchemy's session
+    # factory. The lambda defers the lookup to call time, inside an app context.
+    sessions = lambda: db.session.session_factory()  # noqa: E731, PLW0108
+    return Services(settings, build_registry(settings, sessions), calendar_overrides=override_loader(sessions))
 
 
 def services() -> Services:

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from engine.domain.enums import TaskStatus
 from engine.domain.errors import InvalidData
-from engine.services import instances, queries
+from engine.services import instances, queries, sla
 from webapp.platform import services, text, uow
 
 bp = Blueprint("tasks", __name__)
@@ -24,7 +24,7 @@ def tasklist() -> Any:
         tasks = queries.tasks_for(work, current_user, sort=sort)
         done = queries.tasks_for(work, current_user, sort="created", status=TaskStatus.COMPLETED, limit=20)
         return render_template("tasks/list.html", tasks=tasks, done=done, sort=sort,
-                               now=services().now())
+                               due=sla.task_states(services(), tasks))
 
 
 def _render(work: Any, task_id: int, data: dict[str, Any] | None = None,

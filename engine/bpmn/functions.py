@@ -2,38 +2,95 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from engine.calendar import WorkingCalendar
+from engine.calendar.working import whole_days
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 Clock = Callable[[], datetime]
 
 
-def add_working_days(start: datetime | date, days: int) -> datetime | date:
-    """Add working days, Monday to Friday.
+CalendarSource = Callable[[], WorkingCalendar]
+Moment = datetime | date | str
 
-    Public holidays and swapped working days come with the calendar issue;
-    until then only weekends are skipped.
+
+@lru_cache(maxsize=1)
+def national_calendar() -> WorkingCalendar:
+    """The calendar without overrides, for a runtime built without services (benchmarks, tools)."""
+    return WorkingCalendar()
+
+
+def _moment(value: Moment, calendar: WorkingCalendar) -> tuple[datetime, bool]:
+    """A calendar moment for an expression's value, and whether the value was a bare date.
+
+    A date (or "YYYY-MM-DD", as form date fields give) means that day from midnight, so
+    `add_working_days(ngay_nhan, 3)` counts it as received that day. A datetime without a
+    zone is refused by the calendar: its meaning would depend on the server.
     """
-    current = start
-    step = 1 if days >= 0 else -1
-    remaining = abs(int(days))
-    while remaining:
-        current = current + timedelta(days=step)
-        if current.weekday() < 5:
-            remaining -= 1
-    return current
+    if isinstance(value, str):
+        text = value.strip()
+        value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+    if isinstance(value, datetime):
+        return value, False
+    if isinstance(value, date):
+        return datetime.combine(value, time(0), tzinfo=calendar.tz), True
+    raise TypeError(f"expected a date or datetime, got {type(value).__name__}")
 
 
-def platform_functions(clock: Clock) -> dict[str, Callable[..., Any]]:
+def calendar_functions(calendar: CalendarSource) -> dict[str, Callable[..., Any]]:
+    """Working-time functions for expressions; each call reads the live calendar (overrides included)."""
+
+    def add_working_days(moment: Moment, days: int) -> datetime | date:
+        cal = calendar()
+        start, bare = _moment(moment, cal)
+        deadline = cal.add_working_days(start, days)
+        return deadline.date() if bare else deadline
+
+    def subtract_working_days(moment: Moment, days: int) -> datetime | date:
+        return add_working_days(moment, -whole_days(days))
+
+    def add_working_hours(moment: Moment, hours: float) -> datetime:
+        cal = calendar()
+        return cal.add_working_hours(_moment(moment, cal)[0], hours)
+
+    def working_days_between(a: Moment, b: Moment) -> int:
+        cal = calendar()
+        return cal.working_days_between(_moment(a, cal)[0], _moment(b, cal)[0])
+
+    def working_hours_between(a: Moment, b: Moment) -> float:
+        cal = calendar()
+        return cal.working_seconds_between(_moment(a, cal)[0], _moment(b, cal)[0]) / 3600
+
+    def is_working_day(day: Moment) -> bool:
+        cal = calendar()
+        return cal.is_working_day(_moment(day, cal)[0].astimezone(cal.tz).date())
+
+    def is_working_time(moment: Moment) -> bool:
+        cal = calendar()
+        start, bare = _moment(moment, cal)
+        if bare:
+            raise TypeError("is_working_time needs a date and time; use is_working_day for a date")
+        return cal.is_working_time(start)
+
+    return {"add_working_days": add_working_days, "subtract_working_days": subtract_working_days,
+            "add_working_hours": add_working_hours, "working_days_between": working_days_between,
+            "working_hours_between": working_hours_between, "is_working_day": is_working_day,
+            "is_working_time": is_working_time}
+
+
+def platform_functions(clock: Clock, calendar: CalendarSource = national_calendar) -> dict[str, Callable[..., Any]]:
+    """`now()`, `today()` and the working-time functions, on the given clock and calendar."""
     def now() -> datetime:
         return clock().astimezone(VN)
 
     def today() -> date:
         return now().date()
 
-    return {"now": now, "today": today, "add_working_days": add_working_days}
+    return {"now": now, "today": today, **calendar_functions(calendar)}
 
 
 def as_aware(value: Any) -> datetime | None:

@@ -6,13 +6,26 @@ from typing import Any, ClassVar
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag
+from SpiffWorkflow.bpmn.parser.event_parsers import EventBasedGatewayParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
-from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    EventBasedGateway,
+    IntermediateCatchEvent,
+    ServiceTask,
+    StartEvent,
+)
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaBoundaryEventParser,
+    CamundaIntermediateCatchEventParser,
+    CamundaStartEventParser,
+)
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser, UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
+from engine.bpmn.timers import clocked
 from engine.domain.messages import Message
 
 MAX_XML_BYTES = 2 * 1024 * 1024
@@ -125,13 +138,40 @@ class PlatformTaskParser(_ExtensionsMixin, CamundaTaskParser):
     pass
 
 
+class _ClockedTimersMixin:
+    """Timer definitions that run on the platform's clock (see engine/bpmn/timers.py)."""
+
+    def parse_timer_event(self, event: Any) -> Any:
+        return clocked(super().parse_timer_event(event))  # type: ignore[misc]
+
+
+class PlatformStartEventParser(_ClockedTimersMixin, CamundaStartEventParser):
+    pass
+
+
+class PlatformIntermediateCatchEventParser(_ClockedTimersMixin, CamundaIntermediateCatchEventParser):
+    pass
+
+
+class PlatformBoundaryEventParser(_ClockedTimersMixin, CamundaBoundaryEventParser):
+    pass
+
+
+class PlatformEventBasedGatewayParser(_ClockedTimersMixin, EventBasedGatewayParser):
+    pass
+
+
 class PlatformParser(CamundaParser):
-    """CamundaParser plus external service tasks and full Camunda attributes."""
+    """CamundaParser plus external service tasks, full Camunda attributes and clocked timers."""
 
     OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, Any]] = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (PlatformUserTaskParser, UserTask),
         full_tag("serviceTask"): (PlatformTaskParser, ExternalServiceTask),
+        full_tag("startEvent"): (PlatformStartEventParser, StartEvent),
+        full_tag("intermediateCatchEvent"): (PlatformIntermediateCatchEventParser, IntermediateCatchEvent),
+        full_tag("boundaryEvent"): (PlatformBoundaryEventParser, BoundaryEvent),
+        full_tag("eventBasedGateway"): (PlatformEventBasedGatewayParser, EventBasedGateway),
     }
 
 
@@ -143,6 +183,8 @@ class ParsedModel:
     name: str
     spec: Any
     subprocess_specs: dict[str, Any] = field(default_factory=dict)
+    #: The process element's camunda:properties (name → value), e.g. `deadline`.
+    properties: dict[str, str] = field(default_factory=dict)
 
 
 def executable_process_ids(tree: etree._ElementTree) -> list[str]:
@@ -150,6 +192,14 @@ def executable_process_ids(tree: etree._ElementTree) -> list[str]:
         p.get("id") for p in tree.getroot().iter(f"{{{BPMN_NS}}}process")
         if p.get("isExecutable", "false") == "true"
     ]
+
+
+def process_properties(tree: etree._ElementTree, process_id: str) -> dict[str, str]:
+    """camunda:properties on the process element itself (not on its tasks or lanes)."""
+    found = tree.getroot().xpath(
+        "./bpmn:process[@id=$pid]/bpmn:extensionElements/camunda:properties/camunda:property",
+        namespaces={"bpmn": BPMN_NS, "camunda": CAMUNDA_MODEL_NS}, pid=process_id)
+    return {p.get("name"): p.get("value") or "" for p in found if p.get("name")}
 
 
 def build_specs(bpmn_trees: dict[str, etree._ElementTree],
@@ -165,7 +215,8 @@ def build_specs(bpmn_trees: dict[str, etree._ElementTree],
         for process_id in executable_process_ids(tree):
             spec = parser.get_spec(process_id)
             subs = parser.get_subprocess_specs(process_id)
-            models.append(ParsedModel(process_id, spec.description or process_id, spec, subs))
+            models.append(ParsedModel(process_id, spec.description or process_id, spec, subs,
+                                      process_properties(tree, process_id)))
     return models
 
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.user_task import UserTask
@@ -22,6 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.parser import ExternalServiceTask, ParsedModel
 from engine.bpmn.sandbox import RestrictedEnvironment, SandboxError
+from engine.bpmn.timers import CLOCKED, fire_at
 
 SPEC_CACHE_SIZE = 64  # procedure versions whose specs stay restored in memory
 
@@ -59,6 +62,10 @@ def _make_serializer() -> BpmnWorkflowSerializer:
     config[ExternalServiceTask] = BpmnTaskSpecConverter
     config[BpmnWorkflow] = _SharedSpecWorkflowConverter
     registry = BpmnWorkflowSerializer.configure(config)
+    # Registered after the library's under the same names, so that stored specs (which name
+    # the library's timer classes) restore as the clocked ones.
+    for library_class, clocked_class in CLOCKED.items():
+        TimerConditionalEventDefinitionConverter(clocked_class, registry, typename=library_class.__name__)
     # Only datetime, timedelta and UUID convert out of the box.
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
@@ -89,6 +96,8 @@ class ReadyHumanTask:
     candidate_users: tuple[str, ...]
     due_expression: str | None
     data: dict[str, Any]
+    #: The task's camunda:properties, e.g. clock=pause.
+    properties: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,15 @@ class ReadyExternalTask:
     name: str
     topic: str
     data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class WaitingTimer:
+    """A timer event waiting for its moment; the instance's wake-up time is the earliest."""
+
+    element_id: str
+    name: str
+    fire_at: datetime
 
 
 _ACTIVE_STATES = (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR)
@@ -121,13 +139,25 @@ def _element_id(task: Any) -> str:
     return task.task_spec.bpmn_id or task.task_spec.name
 
 
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class PlatformScriptEngine(PythonScriptEngine):
+    """The script engine, carrying the clock that timer events read (engine/bpmn/timers.py)."""
+
+    def __init__(self, environment: RestrictedEnvironment, clock: Callable[[], datetime]) -> None:
+        super().__init__(environment=environment)
+        self.clock = clock
+
+
 class Runtime:
-    """One script engine with the platform's functions, shared by every workflow."""
+    """One script engine with the platform's functions and clock, shared by every workflow."""
 
     def __init__(self, functions: Mapping[str, Callable[..., Any]] | None = None,
-                 time_limit: float = 2.0) -> None:
+                 time_limit: float = 2.0, clock: Callable[[], datetime] = _system_clock) -> None:
         self.environment = RestrictedEnvironment(functions, time_limit)
-        self.script_engine = PythonScriptEngine(environment=self.environment)
+        self.script_engine = PlatformScriptEngine(self.environment, clock)
         self._spec_cache: dict[str, tuple[Any, dict[str, Any]]] = {}
 
     # --- lifecycle -------------------------------------------------------
@@ -143,15 +173,31 @@ class Runtime:
             self._spec_cache[bundle_json] = cached
         return cached
 
-    def start(self, bundle_json: str, data: Mapping[str, Any] | None = None) -> BpmnWorkflow:
+    def start(self, bundle_json: str, data: Mapping[str, Any] | None = None,
+              fired_start: str | None = None) -> BpmnWorkflow:
+        """A new workflow stepped until it waits; `fired_start` names a timer start event whose
+        moment has come (a schedule's run), so the instance does not wait on it again."""
         spec, subs = self._specs(bundle_json)
         workflow = BpmnWorkflow(spec, subs, script_engine=self.script_engine)
         if data:
             workflow.task_tree.data.update(copy.deepcopy(dict(data)))
             for task in workflow.get_tasks(state=TaskState.READY):
                 task.data.update(copy.deepcopy(dict(data)))
+        if fired_start is not None:
+            self._fire_start(workflow, fired_start)
+            self.step(workflow)  # the cycle's last firing leaves the start event ready: finish it
         self.step(workflow)
         return workflow
+
+    def _fire_start(self, workflow: BpmnWorkflow, element_id: str) -> None:
+        for task in workflow.get_tasks(spec_name=element_id):
+            definition = task.task_spec.event_definition
+            if isinstance(definition, CycleTimerEventDefinition):
+                # One repetition due now: the library adds the start event's path, then ends it.
+                now = self.script_engine.clock().isoformat()
+                task._set_internal_data(event_value={"cycles": 1, "next": now, "duration": 1.0})
+            else:
+                task._set_internal_data(event_fired=True)
 
     def restore(self, bundle_json: str, state_json: str) -> BpmnWorkflow:
         dct = json.loads(state_json)
@@ -200,6 +246,7 @@ class Runtime:
                 candidate_groups=_split(attrs.get("candidateGroups") or lane.get("candidateGroups")),
                 candidate_users=_split(attrs.get("candidateUsers") or attrs.get("assignee")),
                 due_expression=attrs.get("dueDate"), data=task.data,
+                properties=dict(spec.extensions.get("properties") or {}),
             ))
         return result
 
@@ -211,6 +258,23 @@ class Runtime:
             for t in workflow.get_tasks(state=TaskState.READY, manual=True)
             if isinstance(t.task_spec, ExternalServiceTask)
         ]
+
+    @staticmethod
+    def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
+        """Timers (intermediate, boundary, start) waiting in the workflow, with their fire time."""
+        result = []
+        for task in workflow.event_manager.tasks.values():
+            definition = getattr(task.task_spec, "event_definition", None)
+            if task.state == TaskState.WAITING and definition is not None:
+                at = fire_at(definition, task)
+                if at is not None:
+                    result.append(WaitingTimer(_element_id(task), task.task_spec.bpmn_name or "", at))
+        return result
+
+    @classmethod
+    def next_timer(cls, workflow: BpmnWorkflow) -> datetime | None:
+        """When the earliest waiting timer fires; None if none waits."""
+        return min((t.fire_at for t in cls.waiting_timers(workflow)), default=None)
 
     def evaluate(self, workflow: BpmnWorkflow, task_id: str, expression: str) -> Any:
         task = workflow.get_task_from_id(UUID(task_id))

@@ -42,3 +42,27 @@ class Role(str, enum.Enum):
             "chuyen_vien": "Chuyên viên", "lanh_dao": "Lãnh đạo",
             "van_thu": "Văn thư", "quan_tri": "Quản trị hệ thống",
         }[self.value]
+
+
+class DueState(str, enum.Enum):
+    """Where a running instance or ready task stands against its deadline."""
+
+    DUE_OK = "dung_han"
+    DUE_SOON = "sap_den_han"
+    OVERDUE = "qua_han"
+
+    @property
+    def label_vi(self) -> str:
+        return {"dung_han": "đúng hạn", "sap_den_han": "sắp đến hạn", "qua_han": "quá hạn"}[self.value]
+
+
+class SlaOutcome(str, enum.Enum):
+    """How a finished instance met its deadline (see docs/sla.md for the rule)."""
+
+    EARLY = "truoc_han"
+    ON_TIME = "dung_han"
+    LATE = "qua_han"
+
+    @property
+    def label_vi(self) -> str:
+        return {"truoc_han": "trước hạn", "dung_han": "đúng hạn", "qua_han": "quá hạn"}[self.value]

@@ -199,6 +199,9 @@ class ServiceCall(Base):
     status: Mapped[CallStatus] = mapped_column(_enum(CallStatus), default=CallStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: After a failed attempt: not before this moment (backoff); the instance's wake-up
+    #: time is the earliest of these and its timers.
+    retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -279,4 +282,33 @@ class CalendarOverride(Base):
     reason: Mapped[str] = mapped_column(String(255))
     decision: Mapped[str] = mapped_column(String(255), default="")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ProcedureSchedule(Base):
+    """A procedure whose process begins with a timer start event: when it next starts an instance.
+
+    One per procedure, replaced when a new version is published. The worker claims due rows by
+    `next_run_at` (indexed), like instances by `wake_at`; `next_run_at` is None once the timer
+    has no repetition left.
+    """
+
+    __tablename__ = "procedure_schedules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(128), unique=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("procedure_versions.id"))
+    element_id: Mapped[str] = mapped_column(String(128))
+    #: The timer as the author wrote it, for people reading the schedule.
+    expression: Mapped[str] = mapped_column(Text)
+    #: Instances started by the schedule are initiated by the publisher, for this unit.
+    initiator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    #: Starts left; -1 repeats without end; None until the worker first evaluates the timer.
+    remaining: Mapped[int | None] = mapped_column(Integer)
+    #: Between starts; None for a timer that fires once.
+    period_seconds: Mapped[int | None] = mapped_column(Integer)
+    last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

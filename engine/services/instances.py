@@ -5,6 +5,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -22,12 +23,13 @@ from engine.persistence.models import (
     Incident,
     ProcedureVersion,
     ProcessInstance,
+    ServiceCall,
     TaskCandidate,
     Unit,
     User,
 )
 from engine.persistence.uow import UnitOfWork
-from engine.services import audit
+from engine.services import audit, sla
 from engine.services.context import Services
 from engine.services.publishing import form_name
 
@@ -98,7 +100,7 @@ def _sync_tasks(uow: UnitOfWork, services: Services, instance: ProcessInstance,
         session.add(HumanTask(
             instance_id=instance.id, spiff_task_id=task_id, element_id=item.element_id, name=item.name,
             lane=item.lane, form_key=form_name(item.form_key) if item.form_key else None,
-            assignee_id=assignee, due_at=_due_at(services, workflow, item),
+            assignee_id=assignee, due_at=_due_at(services, workflow, item), created_at=services.now(),
             candidates=[_resolve_group(uow, instance, g) for g in item.candidate_groups],
         ))
 
@@ -109,11 +111,39 @@ def save_state(uow: UnitOfWork, services: Services, instance: ProcessInstance, w
         instance.status = InstanceStatus.COMPLETED
         instance.ended_at = services.now()
         instance.wake_at = None
-    elif services.runtime.ready_external_tasks(workflow):
-        instance.wake_at = instance.wake_at or services.now()
     else:
-        instance.wake_at = None
+        instance.wake_at = wake_at(uow, services, instance, workflow)
     _sync_tasks(uow, services, instance, workflow)
+    sla.track(uow, services, instance, workflow)
+
+
+def call_key(instance_id: int, task_id: str) -> str:
+    """The idempotency key of an external task's call: the same across retries and workers."""
+    return f"{instance_id}:{task_id}"
+
+
+def retry_times(uow: UnitOfWork, instance: ProcessInstance, task_ids: Iterable[str]) -> dict[str, datetime]:
+    """Ready external tasks still in their retry backoff, with the moment they may be called again."""
+    keys = {call_key(instance.id, t): t for t in task_ids}
+    if not keys:
+        return {}
+    calls = uow.session.scalars(select(ServiceCall).where(
+        ServiceCall.idempotency_key.in_(list(keys)), ServiceCall.retry_at.is_not(None)))
+    return {keys[c.idempotency_key]: c.retry_at for c in calls if c.retry_at is not None}
+
+
+def wake_at(uow: UnitOfWork, services: Services, instance: ProcessInstance,
+            workflow: BpmnWorkflow) -> datetime | None:
+    """When the worker must next look at the instance: the earliest of its ready external tasks
+    (now, or the end of a retry backoff) and its waiting timers; None when only people can act."""
+    now = services.now()
+    ready = [t.task_id for t in services.runtime.ready_external_tasks(workflow)]
+    retries = retry_times(uow, instance, ready)
+    moments = [retries.get(t, now) for t in ready]
+    timer = services.runtime.next_timer(workflow)
+    if timer is not None:
+        moments.append(timer)
+    return min(moments) if moments else None
 
 
 def step_or_incident(uow: UnitOfWork, services: Services, instance: ProcessInstance,
@@ -155,7 +185,8 @@ def start(uow: UnitOfWork, services: Services, actor: User, process_id: str,
     data = check_start_data(data, services.runtime.environment.functions)
     version = latest_version(uow, process_id)
     instance = ProcessInstance(version_id=version.id, initiator_id=actor.id, initiator_unit_id=actor.unit_id,
-                               title=version.name, state_json="{}", status=InstanceStatus.RUNNING)
+                               title=version.name, state_json="{}", status=InstanceStatus.RUNNING,
+                               created_at=services.now())
     uow.add(instance)
     uow.session.flush()
     holder: dict[str, BpmnWorkflow] = {}
@@ -169,6 +200,7 @@ def start(uow: UnitOfWork, services: Services, actor: User, process_id: str,
         instance.status = InstanceStatus.ERROR
         uow.add(Incident(instance_id=instance.id, element_id=exc.element_id, message=str(exc)))
         raise
+    sla.start_clock(services, instance, version, holder["wf"])
     save_state(uow, services, instance, holder["wf"])
     audit.record(uow.session, actor, "start", instance_id=instance.id,
                  summary=f"Tạo hồ sơ theo quy trình “{version.name}” (phiên bản {version.version})",

@@ -6,9 +6,11 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -24,7 +26,7 @@ from engine.domain.errors import PublishRefused
 from engine.domain.messages import Message
 from engine.persistence.models import ProcedureVersion, User
 from engine.persistence.uow import UnitOfWork
-from engine.services import audit
+from engine.services import audit, schedules
 
 FORM_PREFIX = "camunda-forms:deployment:"
 # SpiffWorkflow names its own start and end tasks so; a BPMN element with one of these ids
@@ -98,6 +100,13 @@ class _Checker:
                 self.expression(spec, source, "Điều kiện rẽ nhánh", "gateway condition")
         if isinstance(spec, MultiInstanceTask):
             self.expression(spec, spec.condition, "Điều kiện hoàn thành", "completion condition")
+        definition = getattr(spec, "event_definition", None)
+        for timer in [definition, *getattr(definition, "event_definitions", [])]:
+            if isinstance(timer, TimerEventDefinition):
+                # A Python expression: an ISO-8601 text must be quoted ("PT2H"), a datetime may be returned.
+                self.expression(spec, timer.expression,
+                                "Hẹn giờ (biểu thức Python, chuỗi ISO-8601 đặt trong ngoặc kép)",
+                                "timer (a Python expression; quote ISO-8601 text)")
 
     def user_task(self, spec: Any, camunda: dict[str, str]) -> None:
         lane = spec.extensions.get("lane_properties", {})
@@ -113,6 +122,10 @@ class _Checker:
                 self.add(spec, f"Nhóm thực hiện \"{group.strip()}\" có vai trò không tồn tại",
                          f"Candidate group \"{group.strip()}\" names an unknown role")
         self.expression(spec, camunda.get("dueDate"), "Hạn xử lý (camunda:dueDate)", "due date (camunda:dueDate)")
+        clock = (spec.extensions.get("properties") or {}).get("clock")
+        if clock is not None and clock != "pause":
+            self.add(spec, f"Thuộc tính clock=\"{clock}\" không hợp lệ; chỉ dùng clock=\"pause\" (tạm dừng tính hạn)",
+                     f"Property clock=\"{clock}\" is not valid; only clock=\"pause\" (stop the clock) is known")
         key = camunda.get("formKey")
         if not key:
             self.add(spec, "Công việc chưa có biểu mẫu (camunda:formKey)", "The task has no form (camunda:formKey)")
@@ -124,6 +137,12 @@ class _Checker:
         for problem in form_checks.check_schema(self.forms[name]):
             self.add(spec, f"Biểu mẫu {name}: {problem.vi}", f"Form {name}: {problem.en}")
         self.used_forms[name] = self.forms[name]
+
+    def process(self, model: Any) -> None:
+        """The process element's own properties: `deadline` is an expression, like a due date."""
+        element = SimpleNamespace(bpmn_id=model.process_id, name=model.process_id, bpmn_name=model.name)
+        self.expression(element, model.properties.get("deadline"), "Thời hạn giải quyết (thuộc tính deadline)",
+                        "process deadline (deadline property)")
 
     def service_task(self, spec: Any, camunda: dict[str, str]) -> None:
         if camunda.get("type") != "external":
@@ -221,6 +240,7 @@ def validate(files: Mapping[str, bytes], forms_dir: Path | None, topics: Iterabl
     for spec in [*model.spec.task_specs.values(),
                  *(s for sub in model.subprocess_specs.values() for s in sub.task_specs.values())]:
         checker.check(spec)
+    checker.process(model)
     return model, checker.used_forms, problems + checker.problems
 
 
@@ -237,6 +257,8 @@ def publish(uow: UnitOfWork, files: Mapping[str, bytes], actor: User | None, *,
     Raises PublishRefused with the problems; nothing is stored then.
     """
     model, used_forms, problems = validate(files, forms_dir, topics, max_bytes)
+    if model is not None:
+        problems += [Problem(model.process_id, model.name, m) for m in schedules.problems(uow, model, actor)]
     if problems:
         raise PublishRefused(Message("Quy trình chưa đạt yêu cầu để công bố.",
                                      "The procedure is not ready to publish."), problems)
@@ -252,10 +274,12 @@ def publish(uow: UnitOfWork, files: Mapping[str, bytes], actor: User | None, *,
     version = ProcedureVersion(
         process_id=model.process_id, version=number, name=model.name, content_hash=digest,
         bpmn_xml=bpmn.decode("utf-8"), forms=used_forms, spec_json=spec_bundle(model),
+        properties=model.properties or None,
         published_by=actor.id if actor else None,
     )
     session.add(version)
     session.flush()
+    schedules.register(uow, version, model, actor)
     audit.record(session, actor, "publish", summary=f"{model.process_id} v{number} ({bpmn_name})",
                  after={"process_id": model.process_id, "version": number, "hash": digest})
     uow.commit()

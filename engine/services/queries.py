@@ -19,7 +19,7 @@ from engine.persistence.models import (
     User,
 )
 from engine.persistence.uow import UnitOfWork
-from engine.services import instances
+from engine.services import instances, sla
 from engine.services.context import Services
 
 NO_INSTANCE = Message("Không tìm thấy hồ sơ.", "Instance not found.")
@@ -63,6 +63,9 @@ def versions(uow: UnitOfWork) -> list[ProcedureVersion]:
 def can_see(uow: UnitOfWork, user: User, instance: ProcessInstance) -> bool:
     if "quan_tri" in user.role_codes or instance.initiator_unit_id == user.unit_id:
         return True
+    if sla.is_leader(user) and uow.session.scalar(select(ProcessInstance.id).where(
+            ProcessInstance.id == instance.id, sla.overseen_by(user))):
+        return True
     return bool(uow.session.scalar(select(exists().where(
         HumanTask.instance_id == instance.id, _candidate_filter(user)))))
 
@@ -71,7 +74,7 @@ def instances_for(uow: UnitOfWork, user: User, limit: int = 200) -> list[Process
     query = select(ProcessInstance).order_by(ProcessInstance.created_at.desc())
     if "quan_tri" not in user.role_codes:
         involved = exists().where(HumanTask.instance_id == ProcessInstance.id, _candidate_filter(user))
-        query = query.where(or_(ProcessInstance.initiator_unit_id == user.unit_id, involved))
+        query = query.where(or_(ProcessInstance.initiator_unit_id == user.unit_id, involved, sla.overseen_by(user)))
     return list(uow.session.scalars(query.limit(limit)))
 
 

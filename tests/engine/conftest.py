@@ -16,6 +16,7 @@ from engine.persistence.migrate import upgrade
 from engine.persistence.models import ProcedureVersion, User
 from engine.persistence.uow import UnitOfWork
 from engine.services import identity, publishing
+from engine.services.calendar import override_loader
 from engine.services.context import Services
 from engine.settings import ROOT, Settings
 
@@ -79,7 +80,8 @@ def settings(db_url: str) -> Settings:
 
 @pytest.fixture
 def services(settings: Settings, session_factory: sessionmaker[Session], clock: Clock) -> Services:
-    return Services(settings, build_registry(settings, session_factory), clock=clock)
+    return Services(settings, build_registry(settings, session_factory), clock=clock,
+                    calendar_overrides=override_loader(session_factory))
 
 
 # ---------------------------------------------------------------- people and procedures

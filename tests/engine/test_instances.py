@@ -131,7 +131,7 @@ def test_email_account_happy_path(uow, services, people, published, clock) -> No
     complete(uow, services, requester, request.id, REQUEST)
     assert task_row(uow, request.id).status == TaskStatus.COMPLETED
     check = the_ready_task(uow, instance_id, "Task_XuLyDangKy")
-    assert check.due_at == vn(2026, 12, 2, 10)  # three working days: Mon, Tue, Wed
+    assert check.due_at == vn(2026, 12, 2, 17)  # three working days: Mon, Tue, Wed, to 17:00
     assert [(c.unit_id, c.role) for c in check.candidates] == [(expert.unit_id, "chuyen_vien")]
     assert_save_restore_round_trips(uow, services, instance_id)
 
@@ -147,7 +147,7 @@ def test_email_account_happy_path(uow, services, people, published, clock) -> No
     assert worker.run_once(uow, services, owner="worker-test") == 2
 
     reply = the_ready_task(uow, instance_id, "Task_PhucDap")
-    assert reply.due_at == vn(2026, 11, 30, 10)  # Friday + one working day = Monday
+    assert reply.due_at == vn(2026, 11, 30, 17)  # Friday + one working day = Monday, 17:00
     with uow() as u:
         rows = instances.task_data(u, services, instances.get_task(u, reply.id))["rows"]
     assert [(r["ho_ten"], r["ket_qua"], r["dia_chi"]) for r in rows] == [

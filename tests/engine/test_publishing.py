@@ -112,7 +112,8 @@ def test_bundled_procedure_publishes_as_version_1(publish, email_account_files, 
     assert created
     assert (version.process_id, version.version) == ("email_account", 1)
     assert re.fullmatch(r"[0-9a-f]{64}", version.content_hash)
-    assert set(version.forms) == {"email_account_request", "email_account_process", "email_account_reply"}
+    assert set(version.forms) == {"email_account_request", "email_account_process", "email_account_escalation",
+                                  "email_account_reply"}
     with uow() as u:
         events = u.session.scalars(select(AuditEvent).where(AuditEvent.action == "publish")).all()
         assert [e.after["version"] for e in events] == [1]

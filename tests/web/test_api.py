@@ -124,6 +124,7 @@ def test_openapi_spec_lists_every_endpoint(client: FlaskClient) -> None:
         ("/api/v1/process-instances", "post"), ("/api/v1/process-instances/{instance_id}", "get"),
         ("/api/v1/tasks", "get"), ("/api/v1/tasks/{task_id}", "get"),
         ("/api/v1/tasks/{task_id}/complete", "post"),
+        ("/api/v1/calendar/deadline", "get"), ("/api/v1/calendar/{year}", "get"),
     }
     assert {(p, m) for p, ops in paths.items() for m in ops if m != "parameters"} == expected
     for path, method in expected:

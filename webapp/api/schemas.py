@@ -160,3 +160,43 @@ class TaskDetailSchema(TaskSchema):
                    ("id", "name", "element_id", "instance_id", "instance", "form_key", "due_at",
                     "created_at", "status")},
                 "form": shown["form"], "data": shown["data"]}
+
+
+# ---------------------------------------------------------------- calendar
+
+
+class DeadlineQuerySchema(Schema):
+    start = fields.String(data_key="from", required=True, validate=validate.Length(min=1, max=64),
+                          metadata={"description": "Thời điểm nhận (ISO 8601); không ghi múi giờ thì hiểu "
+                                                   "là giờ Việt Nam. Ví dụ 2026-02-13T15:00."})
+    working_days = fields.Integer(load_default=None, metadata={"description": "Số ngày làm việc."})
+    working_hours = fields.Float(load_default=None, allow_nan=False,
+                                 metadata={"description": "Số giờ làm việc."})
+    before = fields.Boolean(load_default=False,
+                            metadata={"description": "1: tính lùi (ví dụ hạn gửi trước ngày họp)."})
+
+
+class DeadlineSchema(Schema):
+    deadline = fields.DateTime(required=True, metadata={"description": "Hạn, giờ Việt Nam (+07:00)."})
+
+
+class CalendarDaySchema(Schema):
+    date = fields.Date(attribute="day")
+    name = fields.String()
+    source = fields.String(attribute="source.value",
+                           metadata={"description": "holidays (thư viện holidays) hoặc override (quản trị)."})
+    is_working = fields.Boolean(metadata={"description": "true: ngày cuối tuần làm việc bù."})
+    decision = fields.String(metadata={"description": "Số quyết định (với điều chỉnh của quản trị)."})
+
+
+class WorkingPeriodSchema(Schema):
+    start = fields.Time(format="%H:%M")
+    end = fields.Time(format="%H:%M")
+
+
+class CalendarYearSchema(Schema):
+    year = fields.Integer()
+    working_hours = fields.List(fields.Nested(WorkingPeriodSchema))
+    days = fields.List(fields.Nested(CalendarDaySchema),
+                       metadata={"description": "Ngày nghỉ (trừ thứ Bảy, Chủ nhật thông thường) và ngày "
+                                                "cuối tuần làm việc bù, theo thứ tự ngày."})
