@@ -3,17 +3,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.calendar import MAX_YEAR, MIN_YEAR, Override, SpecialDay, WorkingCalendar
-from engine.domain.enums import Role
+from engine.domain.enums import InstanceStatus, Role, TaskStatus
 from engine.domain.errors import Forbidden, InvalidData, NotFound
 from engine.domain.messages import Message
-from engine.persistence.models import CalendarOverride, User
+from engine.persistence.models import CalendarOverride, HumanTask, ProcessInstance, User
 from engine.persistence.uow import UnitOfWork
 from engine.services import audit
 from engine.services.context import OverrideLoader, Services
@@ -70,6 +70,33 @@ def _fresh_calendar(uow: UnitOfWork, services: Services) -> WorkingCalendar:
                            tz=services.settings.timezone)
 
 
+def _move_deadlines(uow: UnitOfWork, old: WorkingCalendar, new: WorkingCalendar, day: date) -> int:
+    """Keep each open deadline's working-time budget when `day` changes status.
+
+    A deadline set before a day off was declared must step over it, as the office would; the
+    budget is the working time from receipt to the old deadline on the old calendar. Paused
+    dossiers are left alone: their deadlines are recomputed when the clock resumes.
+    """
+    start = datetime.combine(day, time.min, tzinfo=new.tz)
+    end = start + timedelta(days=1)
+    moved = 0
+    rows: list[HumanTask | ProcessInstance] = [
+        *uow.session.scalars(select(HumanTask).join(ProcessInstance).where(
+            HumanTask.status == TaskStatus.READY, HumanTask.due_at >= start, HumanTask.created_at < end,
+            ProcessInstance.paused_at.is_(None))),
+        *uow.session.scalars(select(ProcessInstance).where(
+            ProcessInstance.status == InstanceStatus.RUNNING, ProcessInstance.paused_at.is_(None),
+            ProcessInstance.due_at >= start, ProcessInstance.created_at < end)),
+    ]
+    for row in rows:
+        assert row.due_at is not None
+        budget = old.working_seconds_between(row.created_at, row.due_at)
+        due = new.add_working_hours(row.created_at, budget / 3600)
+        if due != row.due_at:
+            row.due_at, moved = due, moved + 1
+    return moved
+
+
 def _check_admin(actor: User) -> None:
     if Role.QUAN_TRI.value not in actor.role_codes:
         raise Forbidden(ADMINS_ONLY)
@@ -100,9 +127,12 @@ def add_override(uow: UnitOfWork, services: Services, actor: User, day: date, is
     row = CalendarOverride(day=day, is_working=is_working, reason=reason, decision=decision,
                            created_by=actor.id)
     uow.add(row)
+    uow.session.flush()
+    moved = _move_deadlines(uow, national, _fresh_calendar(uow, services), day)
     kind_vi = "ngày làm việc" if is_working else "ngày nghỉ"
     audit.record(uow.session, actor, "calendar_override_add",
-                 summary=f"{_vi(day)} là {kind_vi}: {reason}" + (f" ({decision})" if decision else ""),
+                 summary=f"{_vi(day)} là {kind_vi}: {reason}" + (f" ({decision})" if decision else "")
+                 + f"; {moved} hạn xử lý được điều chỉnh",
                  after={"day": day.isoformat(), "is_working": is_working, "reason": reason,
                         "decision": decision})
     uow.commit()
@@ -118,9 +148,13 @@ def remove_override(uow: UnitOfWork, services: Services, actor: User, override_i
         raise NotFound(NO_OVERRIDE)
     before = {"day": row.day.isoformat(), "is_working": row.is_working, "reason": row.reason,
               "decision": row.decision}
+    old = _fresh_calendar(uow, services)
     uow.session.delete(row)
+    uow.session.flush()
+    moved = _move_deadlines(uow, old, _fresh_calendar(uow, services), row.day)
     audit.record(uow.session, actor, "calendar_override_remove",
-                 summary=f"Bỏ điều chỉnh ngày {_vi(row.day)}: {row.reason}", before=before)
+                 summary=f"Bỏ điều chỉnh ngày {_vi(row.day)}: {row.reason}; {moved} hạn xử lý được điều chỉnh",
+                 before=before)
     uow.commit()
     services.calendar_changed()
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from engine.calendar import CalendarCache, DaySource, WorkingCalendar
 from engine.domain.errors import Forbidden, InvalidData
-from engine.persistence.models import AuditEvent, User
+from engine.persistence.models import AuditEvent, CalendarOverride, User
 from engine.persistence.uow import UnitOfWork
 from engine.services import calendar as calendar_service
 from engine.services.context import Services
@@ -269,6 +269,26 @@ def test_expressions_use_the_live_calendar(uow: Uow, services: Services, people:
     after = start(uow, services, requester)
     complete(uow, services, requester, the_ready_task(uow, after, "Task_LapDeNghi").id, REQUEST)
     assert the_ready_task(uow, after, expert_task).due_at == vn(2026, 12, 3, 17)
+    # The open task received before the day off was declared steps over it too.
+    assert the_ready_task(uow, before, expert_task).due_at == vn(2026, 12, 3, 17)
+
+
+def test_removing_a_day_off_moves_open_deadlines_back(uow: Uow, services: Services, people: dict[str, User],
+                                                      clock: Clock, published: object) -> None:
+    clock.now = vn(2026, 11, 27, 10)
+    add(uow, services, people["qt"], date(2026, 11, 30), False, "Nghỉ theo quyết định của tỉnh")
+    requester = people["cv_stc"]
+    instance = start(uow, services, requester)
+    complete(uow, services, requester, the_ready_task(uow, instance, "Task_LapDeNghi").id, REQUEST)
+    assert the_ready_task(uow, instance, "Task_XuLyDangKy").due_at == vn(2026, 12, 3, 17)
+    with uow() as work:
+        override_id = work.session.scalars(select(CalendarOverride.id)).one()
+        calendar_service.remove_override(work, services, people["qt"], override_id)
+    assert the_ready_task(uow, instance, "Task_XuLyDangKy").due_at == vn(2026, 12, 2, 17)
+    with uow() as work:
+        events = work.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "calendar_override_remove")).all()
+        assert "hạn xử lý được điều chỉnh" in events[-1].summary
 
 
 def test_expressions_refuse_naive_moments(services: Services) -> None:
