@@ -94,39 +94,38 @@ def _evaluate(my_task: Any, expression: str) -> Any:
     return my_task.workflow.script_engine.evaluate(my_task, expression)
 
 
-class ClockTimeDate(TimeDateEventDefinition):
+class _OneShot:
+    """A timer that fires once, at a moment computed when it starts waiting and stored."""
+
+    def _first_fire(self, my_task: Any) -> datetime:
+        raise NotImplementedError
+
+    def has_fired(self, my_task: Any) -> bool:
+        if my_task._get_internal_data("event_value") is None:
+            my_task._set_internal_data(event_value=self._first_fire(my_task).isoformat())
+        fire_at = self.fire_at(my_task)
+        if fire_at is not None and fire_at <= _now(my_task):
+            my_task._set_internal_data(event_fired=True)
+        return bool(my_task._get_internal_data("event_fired", False))
+
+    def fire_at(self, my_task: Any) -> datetime | None:
+        value = my_task._get_internal_data("event_value")
+        return moment(value) if value is not None else None
+
+
+class ClockTimeDate(_OneShot, TimeDateEventDefinition):
     """timeDate: fires once the evaluated moment has come."""
 
-    def has_fired(self, my_task: Any) -> bool:
-        if my_task._get_internal_data("event_value") is None:
-            at = moment(_evaluate(my_task, self.expression))
-            my_task._set_internal_data(event_value=at.isoformat())
-        fire_at = self.fire_at(my_task)
-        if fire_at is not None and fire_at <= _now(my_task):
-            my_task._set_internal_data(event_fired=True)
-        return bool(my_task._get_internal_data("event_fired", False))
-
-    def fire_at(self, my_task: Any) -> datetime | None:
-        value = my_task._get_internal_data("event_value")
-        return moment(value) if value is not None else None
+    def _first_fire(self, my_task: Any) -> datetime:
+        return moment(_evaluate(my_task, self.expression))
 
 
-class ClockDuration(DurationTimerEventDefinition):
+class ClockDuration(_OneShot, DurationTimerEventDefinition):
     """timeDuration: fires the evaluated duration after the timer started waiting."""
 
-    def has_fired(self, my_task: Any) -> bool:
-        if my_task._get_internal_data("event_value") is None:
-            now = _now(my_task)
-            at = now + duration(_evaluate(my_task, self.expression), now)
-            my_task._set_internal_data(event_value=at.isoformat())
-        fire_at = self.fire_at(my_task)
-        if fire_at is not None and fire_at <= _now(my_task):
-            my_task._set_internal_data(event_fired=True)
-        return bool(my_task._get_internal_data("event_fired", False))
-
-    def fire_at(self, my_task: Any) -> datetime | None:
-        value = my_task._get_internal_data("event_value")
-        return moment(value) if value is not None else None
+    def _first_fire(self, my_task: Any) -> datetime:
+        now = _now(my_task)
+        return now + duration(_evaluate(my_task, self.expression), now)
 
 
 class ClockCycle(CycleTimerEventDefinition):
