@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import func, select
@@ -74,20 +74,24 @@ def complete(uow: Uow, services: Services, actor: User, task_id: int, data: dict
         instances.complete_task(u, services, actor, task_id, data, **kwargs)
 
 
-def instance_row(uow: Uow, instance_id: int) -> ProcessInstance:
+T = TypeVar("T")
+
+
+def detached(uow: Uow, model: type[T], row_id: int) -> T:
+    """A row read in its own session and detached, to check what was stored."""
     with uow() as u:
-        row = u.session.get(ProcessInstance, instance_id)
+        row = u.session.get(model, row_id)
         assert row is not None
         u.session.expunge_all()
         return row
+
+
+def instance_row(uow: Uow, instance_id: int) -> ProcessInstance:
+    return detached(uow, ProcessInstance, instance_id)
 
 
 def task_row(uow: Uow, task_id: int) -> HumanTask:
-    with uow() as u:
-        row = u.session.get(HumanTask, task_id)
-        assert row is not None
-        u.session.expunge_all()
-        return row
+    return detached(uow, HumanTask, task_id)
 
 
 def count(uow: Uow, model: type) -> int:

@@ -21,6 +21,7 @@ from engine.persistence.models import AuditEvent, HumanTask, ProcessInstance, Se
 from engine.persistence.uow import UnitOfWork
 from engine.services import identity, instances
 from engine.services.context import Services
+from tests.engine.test_instances import instance_row
 
 Uow = Callable[[], UnitOfWork]
 REQUEST = {
@@ -44,13 +45,6 @@ def tasks(uow: Uow, instance_id: int, status: TaskStatus | None = TaskStatus.REA
         u.session.expunge_all()
         return rows
 
-
-def instance_row(uow: Uow, instance_id: int) -> ProcessInstance:
-    with uow() as u:
-        instance = u.session.get(ProcessInstance, instance_id)
-        assert instance is not None
-        u.session.expunge_all()
-        return instance
 
 
 def complete(uow: Uow, services: Services, actor: User, instance_id: int, element_id: str,
