@@ -17,7 +17,8 @@ bp = Blueprint("instances", __name__)
 @login_required
 def index() -> Any:
     with uow() as work:
-        return render_template("instances/list.html", instances=queries.instances_for(work, current_user))
+        shown = queries.instances_for(work, current_user)
+        return render_template("instances/list.html", instances=shown, due=sla.instance_states(services(), shown))
 
 
 @bp.get("/instances/<int:instance_id>")

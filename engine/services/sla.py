@@ -111,6 +111,13 @@ def task_state(services: Services, task: HumanTask, calendar: WorkingTime | None
                      task_clock(task, services.now()), services.settings.sla_warning_share)
 
 
+def instance_states(services: Services, instances: list[ProcessInstance]) -> dict[int, DueState]:
+    """Due states by instance id, for a case list (instances without a due state are left out)."""
+    calendar = services.calendar()
+    states = {i.id: instance_state(services, i, calendar) for i in instances}
+    return {k: v for k, v in states.items() if v is not None}
+
+
 def task_states(services: Services, tasks: list[HumanTask]) -> dict[int, DueState]:
     """Due states by task id, for a tasklist (tasks without a due date are left out)."""
     calendar = services.calendar()

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from engine.persistence.models import ProcessInstance
 from tests.web.conftest import PASSWORD, PROCESS_DATA, REPLY_DATA, REQUEST_DATA
+from tests.web.test_sla_pages import LATER, RECEIVED, use_clock
 from webapp.api.schemas import JsonObject
 from webapp.extensions import db
 
@@ -271,3 +272,38 @@ def test_email_account_over_the_api(api: Any, run_worker: Any) -> None:
     text = json.dumps(body, ensure_ascii=False).lower()
     assert "mat_khau" not in text and "password" not in text
     assert "Nguyễn Văn An" not in final.get_data(as_text=True)  # no form data in the instance view
+
+
+def test_due_states_over_the_api(app: Flask, api: Any) -> None:
+    clock = use_clock(app, RECEIVED)
+    stc, sttt = api("cv_stc"), api("cv_sttt")
+    instance_id = stc.post("/process-instances", json={"process": "email_account", "data": {}}).get_json()["id"]
+    request_task = stc.task_at(instance_id, "Task_LapDeNghi")
+    drafting = stc.get(f"/tasks/{request_task}").get_json()
+    assert drafting["due_at"] is None and drafting["due_state"] is None
+    started = stc.get(f"/process-instances/{instance_id}").get_json()
+    # email_account: 4 working days from Thursday 26 Nov 09:00, i.e. Wednesday 2 Dec 17:00.
+    assert datetime.fromisoformat(started["due_at"]) == datetime.fromisoformat("2026-12-02T17:00:00+07:00")
+    assert (started["due_state"], started["sla_outcome"], started["paused"]) == ("dung_han", None, False)
+    assert stc.post(f"/tasks/{request_task}/complete", json={"data": REQUEST_DATA}).status_code == 200
+
+    process_task = sttt.task_at(instance_id, "Task_XuLyDangKy")
+    listed = next(t for t in sttt.get("/tasks").get_json() if t["id"] == process_task)
+    assert listed["due_at"] is not None and listed["due_state"] == "dung_han"
+    assert sttt.get(f"/tasks/{process_task}").get_json()["due_state"] == "dung_han"
+
+    clock.now = LATER  # past both deadlines; the tokens of a week ago have expired
+    stc, sttt = api("cv_stc"), api("cv_sttt")
+    listed = next(t for t in sttt.get("/tasks").get_json() if t["id"] == process_task)
+    assert listed["due_state"] == "qua_han"
+    assert sttt.get(f"/tasks/{process_task}").get_json()["due_state"] == "qua_han"
+    assert stc.get(f"/process-instances/{instance_id}").get_json()["due_state"] == "qua_han"
+
+
+def test_openapi_spec_documents_due_states(client: FlaskClient) -> None:
+    schemas = client.get(f"{API}/openapi.json").get_json()["components"]["schemas"]
+    for name in ("Task", "TaskDetail", "Instance"):
+        assert schemas[name]["properties"]["due_state"]["enum"] == ["dung_han", "sap_den_han", "qua_han", None]
+    instance = schemas["Instance"]["properties"]
+    assert {"due_at", "sla_outcome", "paused"} <= set(instance)
+    assert instance["sla_outcome"]["enum"] == ["truoc_han", "dung_han", "qua_han", None]

@@ -197,6 +197,27 @@ def test_report_is_for_leaders_and_administrators(app: Flask, browser: Browser) 
     assert browser.client.get("/reports/sla").status_code == 200
 
 
+def test_case_list_shows_deadlines_states_and_outcomes(browser: Browser, scenario: Scenario) -> None:
+    browser.login("cv_stc")
+    page = browser.client.get("/instances").get_data(as_text=True)
+    assert "<th>Hạn xử lý</th>" in page
+
+    def row(instance_id: int) -> str:
+        match = re.search(rf'<tr><td><a href="/instances/{instance_id}">.*?</tr>', page, re.S)
+        assert match, instance_id
+        return match.group(0)
+
+    overdue = row(scenario.overdue_stc)
+    assert "02/12/2026 17:00" in overdue and "due-qua_han" in overdue and "Quá hạn" in overdue
+    fresh = row(scenario.fresh_stc)
+    assert "due-dung_han" in fresh and "Đúng hạn" in fresh
+    finished = row(scenario.finished_stc)
+    assert "outcome-truoc_han" in finished and "Xong trước hạn" in finished
+    assert not re.search(r"due-(dung_han|sap_den_han|qua_han)", finished)  # no running state once finished
+    english = browser.client.get("/instances?lang=en").get_data(as_text=True)
+    assert "<th>Due</th>" in english and "Finished early" in english and "Overdue" in english
+
+
 def test_english_report(browser: Browser, scenario: Scenario) -> None:
     browser.login(LEADER[0])
     html = browser.client.get("/reports/sla?unit=so_tc&lang=en").get_data(as_text=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, pre_dump, validate
 
-from engine.domain.enums import InstanceStatus, TaskStatus
+from engine.domain.enums import DueState, InstanceStatus, SlaOutcome, TaskStatus
 
 
 def _plain(value: Any) -> Any:
@@ -114,8 +114,16 @@ class HistoryEntrySchema(Schema):
     summary = fields.String()
 
 
+DUE_STATE = ("Tình trạng hạn (docs/sla.md): dung_han, sap_den_han hoặc qua_han; null khi không có hạn "
+             "hoặc không còn tính hạn.")
+
+
+def _outcome(value: str | None) -> SlaOutcome | None:
+    return SlaOutcome(value) if value in {o.value for o in SlaOutcome} else None
+
+
 class InstanceSchema(Schema):
-    """Dumped from queries.InstanceView; data before/after of the history stay out."""
+    """Dumped from {"view": queries.InstanceView, "due_state"}; data before/after of the history stay out."""
 
     id = fields.Integer(attribute="instance.id")
     process_id = fields.String(attribute="instance.version.process_id")
@@ -126,16 +134,37 @@ class InstanceSchema(Schema):
     created_at = fields.DateTime(attribute="instance.created_at")
     ended_at = fields.DateTime(attribute="instance.ended_at", allow_none=True)
     revision = fields.Integer(attribute="instance.revision")
+    due_at = fields.DateTime(attribute="instance.due_at", allow_none=True,
+                             metadata={"description": "Thời hạn giải quyết hồ sơ."})
+    due_state = fields.Enum(DueState, by_value=True, allow_none=True,
+                            metadata={"description": DUE_STATE + " Hồ sơ đã kết thúc: null."})
+    sla_outcome = fields.Enum(SlaOutcome, by_value=True, allow_none=True,
+                              metadata={"description": "Hồ sơ đã xong có hạn: truoc_han, dung_han hoặc qua_han; "
+                                                       "null khi chưa xong hoặc không có hạn."})
+    paused = fields.Boolean(metadata={"description": "true: đang tạm dừng tính hạn (chờ bổ sung hồ sơ)."})
     active_tasks = fields.List(fields.Nested(ActiveTaskSchema))
     history = fields.List(fields.Nested(HistoryEntrySchema))
 
     @pre_dump
-    def _from_view(self, view: Any, **_: Any) -> dict[str, Any]:
+    def _from_view(self, shown: dict[str, Any], **_: Any) -> dict[str, Any]:
+        view = shown["view"]
         return {"instance": view.instance, "history": view.history,
-                "active_tasks": [t for t in view.tasks if t.status == TaskStatus.READY]}
+                "active_tasks": [t for t in view.tasks if t.status == TaskStatus.READY],
+                "due_state": shown["due_state"], "sla_outcome": _outcome(view.instance.sla_outcome),
+                "paused": view.instance.paused_at is not None}
+
+
+def _task(shown: dict[str, Any], *names: str) -> dict[str, Any]:
+    task = shown["task"]
+    return {**{name: getattr(task, name) for name in
+               ("id", "name", "element_id", "instance_id", "instance", "form_key", "due_at", "created_at",
+                *names)},
+            "due_state": shown["due_state"]}
 
 
 class TaskSchema(Schema):
+    """Dumped from {"task", "due_state"}."""
+
     id = fields.Integer()
     name = fields.String()
     element_id = fields.String()
@@ -143,11 +172,17 @@ class TaskSchema(Schema):
     process_id = fields.String(attribute="instance.version.process_id")
     form_key = fields.String(allow_none=True)
     due_at = fields.DateTime(allow_none=True)
+    due_state = fields.Enum(DueState, by_value=True, allow_none=True,
+                            metadata={"description": DUE_STATE + " Công việc đã xong: null."})
     created_at = fields.DateTime()
+
+    @pre_dump
+    def _flatten(self, shown: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return _task(shown)
 
 
 class TaskDetailSchema(TaskSchema):
-    """Dumped from {"task", "form", "data"}: the task, its form-js schema and its opening data."""
+    """Dumped from {"task", "due_state", "form", "data"}: the task, its form-js schema and its opening data."""
 
     status = fields.Enum(TaskStatus, by_value=True)
     form = fields.Dict(allow_none=True, metadata={"description": "Lược đồ biểu mẫu form-js."})
@@ -155,11 +190,7 @@ class TaskDetailSchema(TaskSchema):
 
     @pre_dump
     def _flatten(self, shown: dict[str, Any], **_: Any) -> dict[str, Any]:
-        task = shown["task"]
-        return {**{name: getattr(task, name) for name in
-                   ("id", "name", "element_id", "instance_id", "instance", "form_key", "due_at",
-                    "created_at", "status")},
-                "form": shown["form"], "data": shown["data"]}
+        return {**_task(shown, "status"), "form": shown["form"], "data": shown["data"]}
 
 
 # ---------------------------------------------------------------- calendar

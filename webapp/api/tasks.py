@@ -4,9 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from engine.persistence.models import User
-from engine.services import instances, queries
+from engine.services import instances, queries, sla
 from webapp.api.auth import authenticated
 from webapp.api.base import api_blueprint, documents_errors
+from webapp.api.instances import shown_instance
 from webapp.api.schemas import (
     CompleteRequestSchema,
     InstanceSchema,
@@ -27,7 +28,9 @@ blp = api_blueprint("api_tasks", __name__, "Việc cần làm của tôi và c�
 @blp.doc(summary="Việc cần làm", description="Công việc đang chờ giao cho tôi hoặc nhóm của tôi.")
 def tasklist(query: dict[str, Any], user: User) -> Any:
     with uow() as work:
-        return queries.tasks_for(work, user, sort=query["sort"])
+        tasks = queries.tasks_for(work, user, sort=query["sort"])
+        due = sla.task_states(services(), tasks)
+        return [{"task": t, "due_state": due.get(t.id)} for t in tasks]
 
 
 @blp.route("/tasks/<int:task_id>", methods=["GET"])
@@ -38,7 +41,8 @@ def tasklist(query: dict[str, Any], user: User) -> Any:
 def detail(task_id: int, user: User) -> Any:
     with uow() as work:
         view = queries.task_view(work, services(), user, task_id)
-        return {"task": view.task, "form": view.form, "data": view.data}
+        return {"task": view.task, "due_state": sla.task_state(services(), view.task),
+                "form": view.form, "data": view.data}
 
 
 @blp.route("/tasks/<int:task_id>/complete", methods=["POST"])
@@ -52,4 +56,4 @@ def detail(task_id: int, user: User) -> Any:
 def complete(body: dict[str, Any], task_id: int, user: User) -> Any:
     with uow() as work:
         instance = instances.complete_task(work, services(), user, task_id, body["data"], body["revision"])
-        return queries.instance_view(work, services(), user, instance.id)
+        return shown_instance(queries.instance_view(work, services(), user, instance.id))
