@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from engine.adapters.base import AdapterError
 from engine.bpmn.runtime import WorkflowError
@@ -23,6 +23,7 @@ from engine.bpmn.sandbox import SandboxError
 from engine.bpmn.timers import TimerValueError
 from engine.domain.enums import CallStatus, InstanceStatus
 from engine.domain.errors import Conflict
+from engine.persistence import leases
 from engine.persistence.models import Incident, ProcedureSchedule, ProcedureVersion, ProcessInstance, ServiceCall
 from engine.persistence.uow import UnitOfWork
 from engine.services import audit, schedules, sla
@@ -40,19 +41,10 @@ def worker_name() -> str:
 def claim_due(uow: UnitOfWork, services: Services, owner: str, limit: int = 10) -> list[int]:
     """Lease due instances; SKIP LOCKED lets many workers share the queue (PostgreSQL)."""
     now = services.now()
-    rows = uow.session.scalars(
-        select(ProcessInstance)
-        .where(ProcessInstance.status == InstanceStatus.RUNNING, ProcessInstance.wake_at <= now,
-               or_(ProcessInstance.lease_until.is_(None), ProcessInstance.lease_until < now))
-        .order_by(ProcessInstance.wake_at).limit(limit)
-        # OF: the eager-loaded relationships are outer joins, which PostgreSQL cannot lock.
-        .with_for_update(skip_locked=True, of=ProcessInstance)
-    ).all()
-    for instance in rows:
-        instance.lease_owner = owner
-        instance.lease_until = now + timedelta(seconds=services.settings.lease_seconds)
-    uow.commit()
-    return [r.id for r in rows]
+    due = (select(ProcessInstance)
+           .where(ProcessInstance.status == InstanceStatus.RUNNING, ProcessInstance.wake_at <= now)
+           .order_by(ProcessInstance.wake_at))
+    return leases.claim(uow, due, ProcessInstance, owner, now, services.settings.lease_seconds, limit)
 
 
 def _leased(uow: UnitOfWork, instance_id: int, owner: str) -> ProcessInstance | None:
@@ -87,7 +79,7 @@ def _fire_timers(uow: UnitOfWork, services: Services, instance_id: int, owner: s
 
 def _release(uow: UnitOfWork, services: Services, instance: ProcessInstance, workflow: Any) -> None:
     instance.wake_at = wake_at(uow, services, instance, workflow)
-    instance.lease_owner, instance.lease_until = None, None
+    leases.release(instance)
     uow.commit()
 
 
@@ -167,7 +159,7 @@ def _record_failure(uow: UnitOfWork, services: Services, instance_id: int, key: 
     call = uow.session.scalar(select(ServiceCall).where(ServiceCall.idempotency_key == key))
     assert instance is not None and call is not None
     call.last_error = error
-    instance.lease_owner, instance.lease_until = None, None
+    leases.release(instance)
     if attempts >= services.settings.max_attempts:
         call.status = CallStatus.FAILED
         instance.status, instance.wake_at = InstanceStatus.ERROR, None
@@ -219,7 +211,7 @@ def process_instance(uow_factory, services: Services, instance_id: int, owner: s
     with uow_factory() as uow:  # more left: give the lease back and come again soon
         instance = uow.session.get(ProcessInstance, instance_id)
         if instance is not None:
-            instance.lease_owner, instance.lease_until = None, None
+            leases.release(instance)
             uow.commit()
     return done
 
@@ -269,7 +261,7 @@ def _run_one(uow: UnitOfWork, services: Services, schedule_id: int, owner: str) 
         start_scheduled(uow, services, schedule)
         schedule.last_run_at = now
         schedules.advance(schedule, now)
-    schedule.lease_owner, schedule.lease_until = None, None
+    leases.release(schedule)
     uow.commit()
     return started
 
@@ -280,7 +272,7 @@ def _stop(uow: UnitOfWork, schedule_id: int, error: Exception) -> None:
     if schedule is None:
         return
     schedule.next_run_at, schedule.remaining = None, 0
-    schedule.lease_owner, schedule.lease_until = None, None
+    leases.release(schedule)
     audit.record(uow.session, None, "incident", element_id=schedule.element_id,
                  summary=f"Dừng lịch khởi tạo {schedule.process_id}: {error}")
     uow.commit()

@@ -22,6 +22,7 @@ from sqlalchemy import delete, or_, select
 
 from engine.bpmn.timers import TimerEventDefinition, cycle, duration, moment
 from engine.domain.messages import Message
+from engine.persistence import leases
 from engine.persistence.models import ProcedureSchedule, ProcedureVersion, Unit, User
 from engine.persistence.uow import UnitOfWork
 from engine.services.context import Services
@@ -112,17 +113,9 @@ def advance(schedule: ProcedureSchedule, now: datetime) -> None:
 def claim_due(uow: UnitOfWork, services: Services, owner: str, limit: int = 10) -> list[int]:
     """Lease schedules due now (or not yet planned); SKIP LOCKED shares them between workers."""
     now = services.now()
-    rows = uow.session.scalars(
-        select(ProcedureSchedule)
-        .where(or_(ProcedureSchedule.next_run_at <= now, ProcedureSchedule.remaining.is_(None)),
-               or_(ProcedureSchedule.lease_until.is_(None), ProcedureSchedule.lease_until < now))
-        .order_by(ProcedureSchedule.id).limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    for schedule in rows:
-        schedule.lease_owner = owner
-        schedule.lease_until = now + timedelta(seconds=services.settings.lease_seconds)
-    uow.commit()
-    return [r.id for r in rows]
+    due = (select(ProcedureSchedule)
+           .where(or_(ProcedureSchedule.next_run_at <= now, ProcedureSchedule.remaining.is_(None)))
+           .order_by(ProcedureSchedule.id))
+    return leases.claim(uow, due, ProcedureSchedule, owner, now, services.settings.lease_seconds, limit)
 
 
