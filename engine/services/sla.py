@@ -111,18 +111,20 @@ def task_state(services: Services, task: HumanTask, calendar: WorkingTime | None
                      task_clock(task, services.now()), services.settings.sla_warning_share)
 
 
+def _states(services: Services, rows: list[Any], state: Any) -> dict[int, DueState]:
+    calendar = services.calendar()  # one calendar for the whole list
+    found = {row.id: state(services, row, calendar) for row in rows}
+    return {k: v for k, v in found.items() if v is not None}
+
+
 def instance_states(services: Services, instances: list[ProcessInstance]) -> dict[int, DueState]:
     """Due states by instance id, for a case list (instances without a due state are left out)."""
-    calendar = services.calendar()
-    states = {i.id: instance_state(services, i, calendar) for i in instances}
-    return {k: v for k, v in states.items() if v is not None}
+    return _states(services, instances, instance_state)
 
 
 def task_states(services: Services, tasks: list[HumanTask]) -> dict[int, DueState]:
     """Due states by task id, for a tasklist (tasks without a due date are left out)."""
-    calendar = services.calendar()
-    states = {t.id: task_state(services, t, calendar) for t in tasks}
-    return {k: v for k, v in states.items() if v is not None}
+    return _states(services, tasks, task_state)
 
 
 # ---------------------------------------------------------------- hooks from the instance use cases
