@@ -17,7 +17,7 @@ from uuid import UUID
 
 from sqlalchemy import select
 
-from engine.adapters.base import AdapterError
+from engine.adapters.base import AdapterError, CallContext
 from engine.bpmn.runtime import WorkflowError
 from engine.bpmn.sandbox import SandboxError
 from engine.bpmn.timers import TimerValueError
@@ -105,8 +105,9 @@ def _next_call(uow: UnitOfWork, services: Services, instance_id: int, owner: str
         uow.add(call)
     call.attempts += 1
     attempts = call.attempts
+    context = CallContext(instance.id, instance.version_id, task.element_id, task.name, task.properties)
     uow.commit()
-    return task, key, attempts
+    return task, key, attempts, context
 
 
 def call_summary(step: str, result: Mapping[str, Any], attempts: int) -> str:
@@ -191,9 +192,9 @@ def process_instance(uow_factory, services: Services, instance_id: int, owner: s
             claimed = _next_call(uow, services, instance_id, owner)
         if claimed is None:
             return done
-        task, key, attempts = claimed
+        task, key, attempts, context = claimed
         try:
-            result = services.adapters.call(task.topic, key, task.data)
+            result = services.adapters.call(task.topic, key, task.data, context)
         except (AdapterError, OSError, TimeoutError) as exc:
             log.warning("adapter %s failed for %s: %s", task.topic, key, exc)
             with uow_factory() as uow:

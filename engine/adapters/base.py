@@ -1,8 +1,8 @@
 """Adapter registry: `camunda:topic` names → operations the worker calls."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
@@ -10,8 +10,22 @@ class AdapterError(Exception):
     """A technical failure worth retrying (peer down, timeout)."""
 
 
+@dataclass(frozen=True)
+class CallContext:
+    """Where a call comes from: the instance, its procedure version and the service task.
+
+    `properties` are the task's camunda:properties (e.g. the template a document step renders).
+    """
+
+    instance_id: int
+    version_id: int
+    element_id: str
+    element_name: str = ""
+    properties: Mapping[str, str] = field(default_factory=dict)
+
+
 class Operation(Protocol):
-    def __call__(self, key: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    def __call__(self, key: str, data: Mapping[str, Any], context: CallContext) -> dict[str, Any]:
         """Carry out the operation once per idempotency `key`; return variables to merge.
 
         The instance history shows the outcome given in `ket_qua` (see engine.worker.call_summary).
@@ -25,12 +39,10 @@ class AdapterRegistry:
     def topics(self) -> set[str]:
         return set(self.operations)
 
-    def call(self, topic: str, key: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    def call(self, topic: str, key: str, data: Mapping[str, Any], context: CallContext) -> dict[str, Any]:
         try:
             operation = self.operations[topic]
         except KeyError:
             raise AdapterError(f"Không có bộ kết nối cho chủ đề {topic}") from None
-        return operation(key, data)
+        return operation(key, data, context)
 
-
-OperationFactory = Callable[..., Operation]

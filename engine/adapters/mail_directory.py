@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.adapters.base import CallContext
 from engine.persistence.models import AdapterOperation, MailAccount
 from engine.services.identity import hash_password
 
@@ -55,7 +56,7 @@ class LocalMailDirectory:
         self._sessions = session_factory
         self.domain = domain
 
-    def apply(self, key: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    def apply(self, key: str, data: Mapping[str, Any], context: CallContext | None = None) -> dict[str, Any]:
         row = data.get("row") or {}
         session = self._sessions()
         try:

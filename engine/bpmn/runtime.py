@@ -109,6 +109,8 @@ class ReadyExternalTask:
     name: str
     topic: str
     data: dict[str, Any]
+    #: The task's camunda:properties (e.g. the template of a document step).
+    properties: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,8 @@ class Runtime:
     def ready_external_tasks(workflow: BpmnWorkflow) -> list[ReadyExternalTask]:
         return [
             ReadyExternalTask(str(t.id), _element_id(t), t.task_spec.bpmn_name or t.task_spec.name,
-                              _camunda(t.task_spec).get("topic", ""), t.data)
+                              _camunda(t.task_spec).get("topic", ""), t.data,
+                              dict((t.task_spec.extensions or {}).get("properties") or {}))
             for t in workflow.get_tasks(state=TaskState.READY, manual=True)
             if isinstance(t.task_spec, ExternalServiceTask)
         ]
@@ -275,6 +278,27 @@ class Runtime:
     def next_timer(cls, workflow: BpmnWorkflow) -> datetime | None:
         """When the earliest waiting timer fires; None if none waits."""
         return min((t.fire_at for t in cls.waiting_timers(workflow)), default=None)
+
+    @staticmethod
+    def facts(workflow: BpmnWorkflow) -> dict[str, Any]:
+        """The instance's current plain variables: text (up to 500 characters), numbers, booleans,
+        dates as ISO text; lists and objects are left out. Read from the workflow's own data once
+        it has ended, else from the task that changed last."""
+        if workflow.is_completed():
+            data = workflow.data
+        else:
+            tasks = [t for t in workflow.get_tasks(state=TaskState.COMPLETED | TaskState.READY)
+                     if t.task_spec.bpmn_id]
+            data = max(tasks, key=lambda t: t.last_state_change).data if tasks else workflow.data
+        facts: dict[str, Any] = {}
+        for name, value in data.items():
+            if name.startswith("_"):
+                continue
+            if isinstance(value, (date, datetime)):
+                facts[name] = value.isoformat()
+            elif isinstance(value, (bool, int, float)) or (isinstance(value, str) and len(value) <= 500):
+                facts[name] = value
+        return facts
 
     def evaluate(self, workflow: BpmnWorkflow, task_id: str, expression: str) -> Any:
         task = workflow.get_task_from_id(UUID(task_id))

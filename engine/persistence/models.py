@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -158,6 +159,9 @@ class ProcessInstance(Base):
     paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     #: How a finished instance met its deadline: truoc_han, dung_han or qua_han.
     sla_outcome: Mapped[str | None] = mapped_column(String(20))
+    #: The instance's current plain variables (text, numbers, dates; no lists), refreshed on every
+    #: save, for statistics and exports without restoring the workflow (engine.bpmn.runtime.facts).
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     version: Mapped[ProcedureVersion] = relationship(lazy="joined")
     initiator: Mapped[User] = relationship(foreign_keys=[initiator_id], lazy="joined")
     initiator_unit: Mapped[Unit] = relationship(lazy="joined")
@@ -312,3 +316,59 @@ class ProcedureSchedule(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ProcedureFile(Base):
+    """A file published with a version besides its diagram and forms: a DOCX document template."""
+
+    __tablename__ = "procedure_files"
+    __table_args__ = (UniqueConstraint("version_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("procedure_versions.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DocumentRegister(Base):
+    """Sổ đăng ký văn bản: one gap-free number sequence per register, issuing unit and year.
+
+    A number is taken by incrementing `last_number` in the transaction that stores the document,
+    so a rolled-back issue gives its number back.
+    """
+
+    __tablename__ = "document_registers"
+    __table_args__ = (UniqueConstraint("issuer", "register", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Code of the issuing unit, as in the ký hiệu (e.g. TTCĐS, STTTT).
+    issuer: Mapped[str] = mapped_column(String(64))
+    #: Which sequence: by default the document type code (TB, BC, CV).
+    register: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(Integer)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Document(Base):
+    """An official document issued by a step of an instance: the DOCX, and the PDF when made."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("register_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    element_id: Mapped[str] = mapped_column(String(128))
+    #: The service call's idempotency key: a retried step finds its document instead of issuing another.
+    call_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    register_id: Mapped[int | None] = mapped_column(ForeignKey("document_registers.id"))
+    number: Mapped[int | None] = mapped_column(Integer)
+    #: Số và ký hiệu as printed, e.g. "12/TB-TTCĐS".
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    #: Type code (CV công văn, TB thông báo, BC báo cáo).
+    doc_type: Mapped[str] = mapped_column(String(32), default="")
+    #: Trích yếu nội dung (V/v …).
+    title: Mapped[str] = mapped_column(String(500), default="")
+    template: Mapped[str] = mapped_column(String(255))
+    file_name: Mapped[str] = mapped_column(String(255))
+    docx: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

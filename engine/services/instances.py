@@ -107,6 +107,7 @@ def _sync_tasks(uow: UnitOfWork, services: Services, instance: ProcessInstance,
 
 def save_state(uow: UnitOfWork, services: Services, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
     instance.state_json = services.runtime.dump(workflow)
+    instance.facts = services.runtime.facts(workflow)
     if workflow.is_completed():
         instance.status = InstanceStatus.COMPLETED
         instance.ended_at = services.now()

@@ -339,7 +339,7 @@ def test_timer_on_a_failing_multi_instance_service_task_takes_over(  # type: ign
     publish(SERVICE_WITH_TIMEOUT)
     calls: list[str] = []
 
-    def unreachable(key: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    def unreachable(key: str, data: Mapping[str, Any], context: object) -> dict[str, Any]:
         calls.append(key)
         raise AdapterError("Máy chủ không phản hồi")
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import worker
-from engine.adapters.base import AdapterError, AdapterRegistry
+from engine.adapters.base import AdapterError, AdapterRegistry, CallContext
 from engine.adapters.mail_directory import LocalMailDirectory
 from engine.domain.enums import CallStatus, IncidentStatus, InstanceStatus, TaskStatus
 from engine.persistence.models import HumanTask, Incident, MailAccount, ProcessInstance, ServiceCall, User
@@ -36,19 +36,19 @@ class WorkerCrashed(BaseException):
 class ScriptedOperation:
     """Wraps the real mail directory: fails or crashes on chosen calls, records every key."""
 
-    def __init__(self, real: Callable[[str, Mapping[str, Any]], dict[str, Any]], *,
+    def __init__(self, real: Callable[[str, Mapping[str, Any], CallContext], dict[str, Any]], *,
                  failures: int = 0, crash_after_first: bool = False) -> None:
         self.real = real
         self.failures = failures
         self.crash_after_first = crash_after_first
         self.keys: list[str] = []
 
-    def __call__(self, key: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    def __call__(self, key: str, data: Mapping[str, Any], context: CallContext) -> dict[str, Any]:
         self.keys.append(key)
         if self.failures:
             self.failures -= 1
             raise AdapterError("Máy chủ thư điện tử không phản hồi")
-        result = self.real(key, data)
+        result = self.real(key, data, context)
         if self.crash_after_first and len(self.keys) == 1:
             raise WorkerCrashed  # the mailbox exists, the instance never heard of it
         return result
@@ -206,10 +206,10 @@ def test_instance_cancelled_during_the_adapter_call_stays_cancelled(uow, service
                                                                    published, mail) -> None:
     holder: dict[str, int] = {}
 
-    def cancel_meanwhile(key: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    def cancel_meanwhile(key: str, data: Mapping[str, Any], context: CallContext) -> dict[str, Any]:
         with uow() as u:
             instances.cancel(u, services, people["cv_stc"], holder["id"])
-        return mail.apply(key, data)
+        return mail.apply(key, data, context)
 
     services = services_with(services, cancel_meanwhile)
     holder["id"] = waiting_for_worker(uow, services, people)
