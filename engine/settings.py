@@ -38,6 +38,10 @@ class Settings:
     forms_dir: Path = ROOT / "forms"
     #: Folder holding the bundled procedures (`*.bpmn`, `*.dmn`).
     processes_dir: Path = ROOT / "processes"
+    #: Folder holding the bundled DOCX document templates (`*.docx`, docs/documents.md).
+    templates_dir: Path = ROOT / "processes" / "templates"
+    #: Folder holding the statistics report definitions (`*.json`, docs/excel.md).
+    reports_dir: Path = ROOT / "processes" / "reports"
     #: Time zone of every deadline and timer.
     timezone: str = "Asia/Ho_Chi_Minh"
     #: Seconds a worker keeps its claim on an instance before another may take it.
@@ -46,10 +50,32 @@ class Settings:
     max_attempts: int = 5
     #: First retry delay in seconds; doubles on each attempt.
     retry_base_seconds: int = 10
-    #: Which mail-directory adapter to use: `local` (database) for the embedded default.
+    #: Which mail-directory adapter to use: `local` (database, the embedded default) or `ldap`.
     mail_directory: str = "local"
     #: Mail domain for new official addresses.
     mail_domain: str = "dongthap.gov.vn"
+    #: LDAP server of the `ldap` mail directory: ldap://host:389 or, in production, ldaps://host:636
+    #: (docs/adapters.md).
+    ldap_url: str = "ldap://127.0.0.1:389"
+    #: DN the platform binds as: a service account allowed to write below `ldap_base_dn` only.
+    ldap_bind_dn: str = ""
+    #: Password of `ldap_bind_dn` (env LDAP_BIND_PASSWORD; never logged).
+    ldap_bind_password: str = field(default="", repr=False)
+    #: Subtree holding the mailboxes: personal ones under ou=people, collective ones under ou=collective.
+    ldap_base_dn: str = "dc=dongthap,dc=gov,dc=vn"
+    #: Connect and response timeout of one LDAP request, in seconds.
+    ldap_timeout_seconds: float = 10.0
+    #: How passwords are hashed before they reach the directory: ARGON2 (slapd's argon2 module) or SSHA.
+    ldap_hash_scheme: str = "ARGON2"
+    #: CA certificate file (PEM) checking an ldaps:// server; "" = the system's trusted CAs.
+    ldap_ca_file: str = ""
+    #: Base URL of the project-software (Quản lý tiến độ dự án) user API; "" = not configured,
+    #: and its calls fail until it is (docs/adapters.md).
+    project_software_url: str = ""
+    #: Bearer token the project software expects (env PROJECT_SOFTWARE_TOKEN; never logged).
+    project_software_token: str = field(default="", repr=False)
+    #: Connect and read timeout of one request to the project software, in seconds.
+    project_software_timeout_seconds: float = 10.0
     #: Largest accepted upload of one BPMN/DMN/form file, in bytes.
     max_upload_bytes: int = 2 * 1024 * 1024
     #: Working periods of every working day (env WORKING_HOURS="07:30-11:30,13:30-17:00").
@@ -59,6 +85,18 @@ class Settings:
     calendar_cache_seconds: float = 30.0
     #: Share of a deadline's working time left at which it shows "sắp đến hạn" (0 < share < 1).
     sla_warning_share: float = 0.25
+    #: Largest accepted Excel (.xlsx) upload for a form's table, in bytes (env MAX_EXCEL_BYTES).
+    max_excel_bytes: int = 2 * 1024 * 1024
+    #: Cơ quan chủ quản printed above the issuing body on official documents (env ORG_PARENT_NAME).
+    org_parent_name: str = "ỦY BAN NHÂN DÂN TỈNH ĐỒNG THÁP"
+    #: Cơ quan ban hành: the body issuing the documents (env ORG_NAME).
+    org_name: str = "SỞ THÔNG TIN VÀ TRUYỀN THÔNG"
+    #: Địa danh of the date line "Đồng Tháp, ngày … tháng … năm …" (env ORG_PLACE).
+    org_place: str = "Đồng Tháp"
+    #: LibreOffice `soffice` for PDF copies (env SOFFICE); "" = look it up on PATH, "off" = no PDF.
+    soffice_path: str = ""
+    #: Seconds one DOCX → PDF conversion may take before it is abandoned (the DOCX is kept).
+    pdf_timeout_seconds: int = 60
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -68,13 +106,32 @@ class Settings:
             database_url=env.get("DATABASE_URL", base.database_url),
             forms_dir=Path(env.get("FORMS_DIR", str(base.forms_dir))),
             processes_dir=Path(env.get("PROCESSES_DIR", str(base.processes_dir))),
+            templates_dir=Path(env.get("TEMPLATES_DIR", str(base.templates_dir))),
+            reports_dir=Path(env.get("REPORTS_DIR", str(base.reports_dir))),
             lease_seconds=int(env.get("WORKER_LEASE_SECONDS", base.lease_seconds)),
             max_attempts=int(env.get("WORKER_MAX_ATTEMPTS", base.max_attempts)),
             retry_base_seconds=int(env.get("WORKER_RETRY_BASE_SECONDS", base.retry_base_seconds)),
             mail_directory=env.get("MAIL_DIRECTORY", base.mail_directory),
             mail_domain=env.get("MAIL_DOMAIN", base.mail_domain),
+            ldap_url=env.get("LDAP_URL", base.ldap_url),
+            ldap_bind_dn=env.get("LDAP_BIND_DN", base.ldap_bind_dn),
+            ldap_bind_password=env.get("LDAP_BIND_PASSWORD", base.ldap_bind_password),
+            ldap_base_dn=env.get("LDAP_BASE_DN", base.ldap_base_dn),
+            ldap_timeout_seconds=float(env.get("LDAP_TIMEOUT_SECONDS", base.ldap_timeout_seconds)),
+            ldap_hash_scheme=env.get("LDAP_HASH_SCHEME", base.ldap_hash_scheme).upper(),
+            ldap_ca_file=env.get("LDAP_CA_FILE", base.ldap_ca_file),
+            project_software_url=env.get("PROJECT_SOFTWARE_URL", base.project_software_url),
+            project_software_token=env.get("PROJECT_SOFTWARE_TOKEN", base.project_software_token),
+            project_software_timeout_seconds=float(env.get("PROJECT_SOFTWARE_TIMEOUT_SECONDS",
+                                                           base.project_software_timeout_seconds)),
             working_hours=(parse_working_hours(env["WORKING_HOURS"]) if env.get("WORKING_HOURS")
                            else base.working_hours),
             calendar_cache_seconds=float(env.get("CALENDAR_CACHE_SECONDS", base.calendar_cache_seconds)),
             sla_warning_share=float(env.get("SLA_WARNING_SHARE", base.sla_warning_share)),
+            max_excel_bytes=int(env.get("MAX_EXCEL_BYTES", base.max_excel_bytes)),
+            org_parent_name=env.get("ORG_PARENT_NAME", base.org_parent_name),
+            org_name=env.get("ORG_NAME", base.org_name),
+            org_place=env.get("ORG_PLACE", base.org_place),
+            soffice_path=env.get("SOFFICE", base.soffice_path),
+            pdf_timeout_seconds=int(env.get("PDF_TIMEOUT_SECONDS", base.pdf_timeout_seconds)),
         )

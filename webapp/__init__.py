@@ -83,6 +83,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     for module in (auth, procedures, tasks, instances, admin, calendar_admin, reports, health):
         app.register_blueprint(module.bp)
+    from webapp import exports
+    app.register_blueprint(exports.bp)
     api.init_app(app)
     errors.init_app(app)
     formatting.init_app(app)

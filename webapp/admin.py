@@ -1,4 +1,4 @@
-"""Admin: procedure versions and publishing new versions from uploaded files."""
+"""Admin: procedure versions with their document templates, and publishing new versions from uploaded files."""
 from __future__ import annotations
 
 from functools import wraps
@@ -10,12 +10,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine.domain.errors import PublishRefused
-from engine.services import queries
+from engine.persistence.uow import UnitOfWork
+from engine.services import documents_view, queries
 from webapp import platform
+from webapp.downloads import attachment
 from webapp.platform import services, text, uow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-ALLOWED = (".bpmn", ".dmn", ".form")
+#: Diagrams, decision tables, forms and DOCX document templates (the engine checks their content).
+ALLOWED = (".bpmn", ".dmn", ".form", ".docx")
 
 
 def admin_required(view: Any) -> Any:
@@ -32,7 +35,22 @@ def admin_required(view: Any) -> Any:
 @admin_required
 def versions() -> Any:
     with uow() as work:
-        return render_template("admin/versions.html", versions=queries.versions(work), problems=None)
+        return _versions_page(work, problems=None)
+
+
+def _versions_page(work: UnitOfWork, problems: Any) -> str:
+    shown = queries.versions(work)
+    templates = documents_view.templates_by_version(work, [v.id for v in shown])
+    return render_template("admin/versions.html", versions=shown, templates=templates, problems=problems)
+
+
+@bp.get("/versions/<int:version_id>/files/<name>")
+@admin_required
+def template_file(version_id: int, name: str) -> Any:
+    """Downloads a file published with a version, e.g. a DOCX template to edit in Word."""
+    with uow() as work:
+        found = documents_view.template_file(work, version_id, name)
+        return attachment(found.content, found.name)
 
 
 @bp.post("/procedures")
@@ -45,7 +63,7 @@ def publish() -> Any:
         if not name:
             continue
         if not name.endswith(ALLOWED):
-            flash(_("Chỉ nhận tệp .bpmn, .dmn và .form (%(name)s).", name=name), "danger")
+            flash(_("Chỉ nhận tệp .bpmn, .dmn, .form và mẫu văn bản .docx (%(name)s).", name=name), "danger")
             return redirect(url_for("admin.versions"))
         files[name] = upload.read(settings.max_upload_bytes + 1)
     with uow() as work:
@@ -53,8 +71,7 @@ def publish() -> Any:
             version, created = platform.publish(work, files, current_user)
         except PublishRefused as err:
             flash(text(err.message), "danger")
-            return render_template("admin/versions.html", versions=queries.versions(work),
-                                   problems=err.details), 400
+            return _versions_page(work, problems=err.details), 400
         if created:
             flash(_("Đã công bố %(name)s, phiên bản %(v)s.", name=version.name, v=version.version), "success")
         else:

@@ -42,7 +42,7 @@ def text(message: Message) -> str:
 
 
 def publish(work: UnitOfWork, files: dict[str, bytes], actor: User | None) -> tuple[ProcedureVersion, bool]:
-    """Publish with this installation's forms folder, adapters and upload limit."""
+    """Publish with this installation's forms and templates folders, adapters and upload limit."""
     settings = services().settings
     return publishing.publish(work, files, actor, forms_dir=settings.forms_dir, topics=KNOWN_TOPICS,
-                              max_bytes=settings.max_upload_bytes)
+                              max_bytes=settings.max_upload_bytes, templates_dir=settings.templates_dir)

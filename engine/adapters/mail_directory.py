@@ -1,11 +1,18 @@
-"""Mail-directory adapter: carries out Phụ lục I rows (cấp mới, đổi tên, cấp lại mật khẩu, thu hồi)."""
+"""Mail-directory adapters: carry out Phụ lục I rows (cấp mới, đổi tên, cấp lại mật khẩu, thu hồi).
+
+This module holds what every implementation shares — the contract (`MailDirectory`), the row logic
+written once against a few store primitives (`MailStore`, `carry_out`), the address derivation and
+the outcome messages — and the `local` implementation, which keeps mailboxes in the platform's
+database (the embedded default). The LDAP implementation is `engine.adapters.ldap_directory`.
+"""
 from __future__ import annotations
 
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +27,69 @@ ACTIONS = {
     "cap_lai_mat_khau": "Cấp lại mật khẩu",
     "thu_hoi": "Thu hồi",
 }
+#: The outcome shown for a row carried out, by action.
+DONE = {
+    "cap_moi": "Đã cấp mới",
+    "doi_ten": "Đã cập nhật thông tin",
+    "cap_lai_mat_khau": "Đã cấp lại mật khẩu (gửi riêng cho người dùng)",
+    "thu_hoi": "Đã thu hồi (khóa tài khoản, giữ dữ liệu)",
+}
+NOT_FOUND = "Không thực hiện: không tìm thấy địa chỉ thư hiện tại"
+PERSONAL, COLLECTIVE = "ca_nhan", "tap_the"
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """One mailbox as every directory describes it; `lookup` returns it as a dict."""
+
+    address: str
+    display_name: str
+    unit_name: str = ""
+    title: str = ""
+    kind: str = PERSONAL
+    active: bool = True
+
+
+class MailDirectory(Protocol):
+    """What the platform asks of a mail directory, whichever system keeps it."""
+
+    name: str
+
+    def apply(self, key: str, data: Mapping[str, Any], context: CallContext | None = None) -> dict[str, Any]:
+        """Carry out `data["row"]` once per idempotency `key`; return `{"row": {..., "ket_qua", "dia_chi",
+        "trang_thai"}}`, the same on every retry. Raise AdapterError when the directory cannot be reached."""
+
+    def exists(self, address: str) -> bool:
+        """Whether a mailbox (active or revoked) holds `address`."""
+
+    def lookup(self, address: str) -> dict[str, Any] | None:
+        """The mailbox at `address` (Mailbox fields), or None."""
+
+
+class MailStore(Protocol):
+    """The primitives one directory offers for a single row; `carry_out` decides what to call.
+
+    The store hashes passwords itself in its directory's format: the clear text goes no further.
+    """
+
+    def find(self, address: str) -> Mailbox | None: ...
+
+    def taken(self, address: str) -> bool:
+        """Whether a new mailbox may not use `address` (held by any mailbox, active or not)."""
+
+    def create(self, mailbox: Mailbox, password: str) -> bool:
+        """Add the mailbox; False when its address was taken meanwhile (another worker won)."""
+
+    def update(self, address: str, changes: Mapping[str, str]) -> None:
+        """Change `display_name`, `unit_name` and/or `title` (the address stays)."""
+
+    def set_password(self, address: str, password: str) -> None: ...
+
+    def disable(self, address: str) -> None:
+        """Revoke: the mailbox can no longer be used, its entry and mail are kept."""
+
+
+# ---------------------------------------------------------------- addresses, passwords, outcomes
 
 
 def ascii_fold(text: str) -> str:
@@ -39,7 +109,26 @@ def local_part(full_name: str, collective: bool) -> str:
     return words[-1] + "".join(w[0] for w in words[:-1])
 
 
-def _outcome(row: Mapping[str, Any], ok: bool, text: str, address: str = "") -> dict[str, Any]:
+def candidate_addresses(base: str, domain: str) -> Iterator[str]:
+    """annv@…, then annv1@…, annv2@… : the first one free is the new address."""
+    yield f"{base}@{domain}"
+    n = 1
+    while True:
+        yield f"{base}{n}@{domain}"
+        n += 1
+
+
+def normal_address(address: object) -> str:
+    return str(address or "").strip().lower()
+
+
+def new_password() -> str:
+    """A random initial or reset password; only its hash is ever stored, never returned."""
+    return secrets.token_urlsafe(12)
+
+
+def outcome(row: Mapping[str, Any], ok: bool, text: str, address: str = "") -> dict[str, Any]:
+    """The row as the reply letter lists it: outcome, address, status and the action's name."""
     result = dict(row)
     result.update(ket_qua=text, dia_chi=address or row.get("dia_chi_hien_tai", ""),
                   trang_thai="thanh_cong" if ok else "that_bai",
@@ -47,8 +136,106 @@ def _outcome(row: Mapping[str, Any], ok: bool, text: str, address: str = "") -> 
     return {"row": result}
 
 
+def done(row: Mapping[str, Any], address: str) -> dict[str, Any]:
+    """The outcome of the row's action carried out on `address` (also when replayed by key)."""
+    return outcome(row, True, DONE[str(row.get("thao_tac"))], address)
+
+
+# ---------------------------------------------------------------- one row
+
+
+def carry_out(store: MailStore, row: Mapping[str, Any], domain: str) -> dict[str, Any]:
+    """Carry out one row on `store`. A row that cannot be done (unknown address, unknown action)
+    is an outcome "that_bai" for people to read, not an error: retrying would not change it."""
+    action = row.get("thao_tac")
+    if action == "cap_moi":
+        return _create(store, row, domain)
+    address = normal_address(row.get("dia_chi_hien_tai"))
+    if not address or store.find(address) is None:
+        return outcome(row, False, NOT_FOUND)
+    if action == "doi_ten":
+        changes = {"display_name": row.get("ho_ten"), "unit_name": row.get("don_vi"), "title": row.get("chuc_vu")}
+        store.update(address, {k: str(v) for k, v in changes.items() if v})
+    elif action == "cap_lai_mat_khau":
+        store.set_password(address, new_password())
+    elif action == "thu_hoi":
+        store.disable(address)
+    else:
+        return outcome(row, False, f"Không thực hiện: thao tác không hợp lệ ({action})")
+    return done(row, address)
+
+
+def _create(store: MailStore, row: Mapping[str, Any], domain: str) -> dict[str, Any]:
+    collective = row.get("loai") == COLLECTIVE
+    name = str(row.get("ho_ten") or "")
+    mailbox = Mailbox(address="", display_name=name, unit_name=str(row.get("don_vi") or ""),
+                      title=str(row.get("chuc_vu") or ""), kind=COLLECTIVE if collective else PERSONAL)
+    for address in candidate_addresses(local_part(name, collective), domain):
+        # The initial password is never returned: only its hash is kept in the directory,
+        # and delivery to the person goes through a separate channel.
+        if not store.taken(address) and store.create(_at(mailbox, address), new_password()):
+            return done(row, address)
+    raise AssertionError("unreachable: candidate_addresses never ends")
+
+
+def _at(mailbox: Mailbox, address: str) -> Mailbox:
+    return Mailbox(**{**asdict(mailbox), "address": address})
+
+
+# ---------------------------------------------------------------- the local (database) directory
+
+
+class _DatabaseMailboxes:
+    """MailStore over the `mail_accounts` table, inside the caller's session."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def _account(self, address: str) -> MailAccount | None:
+        return self._session.scalar(select(MailAccount).where(MailAccount.address == address))
+
+    def find(self, address: str) -> Mailbox | None:
+        account = self._account(address)
+        if account is None:
+            return None
+        return Mailbox(account.address, account.display_name, account.unit_name, account.title,
+                       account.kind, account.active)
+
+    def taken(self, address: str) -> bool:
+        return self._session.scalar(select(MailAccount.id).where(MailAccount.address == address)) is not None
+
+    def create(self, mailbox: Mailbox, password: str) -> bool:
+        # A concurrent create of the same address fails on the unique index at commit, which
+        # rolls back the whole row (no savepoint: pysqlite would commit at its release).
+        self._session.add(MailAccount(
+            address=mailbox.address, display_name=mailbox.display_name, unit_name=mailbox.unit_name,
+            title=mailbox.title, kind=mailbox.kind, password_hash=hash_password(password)))
+        self._session.flush()
+        return True
+
+    def update(self, address: str, changes: Mapping[str, str]) -> None:
+        account = self._account(address)
+        assert account is not None
+        for field_name, value in changes.items():
+            setattr(account, field_name, value)
+
+    def set_password(self, address: str, password: str) -> None:
+        account = self._account(address)
+        assert account is not None
+        account.password_hash = hash_password(password)
+
+    def disable(self, address: str) -> None:
+        account = self._account(address)
+        assert account is not None
+        account.active = False
+
+
 class LocalMailDirectory:
-    """Records mailboxes in the platform's database (the embedded default)."""
+    """Records mailboxes in the platform's database (the embedded default).
+
+    The row's change and the result stored under its key commit together, so a retry by key
+    returns the first result and changes nothing.
+    """
 
     name = "local"
 
@@ -58,51 +245,19 @@ class LocalMailDirectory:
 
     def apply(self, key: str, data: Mapping[str, Any], context: CallContext | None = None) -> dict[str, Any]:
         row = data.get("row") or {}
-        session = self._sessions()
-        try:
-            done = session.get(AdapterOperation, key)
-            if done is not None:
-                return dict(done.result)
-            result = self._apply(session, row)
+        with self._sessions() as session:
+            stored = session.get(AdapterOperation, key)
+            if stored is not None:
+                return dict(stored.result)
+            result = carry_out(_DatabaseMailboxes(session), row, self.domain)
             session.add(AdapterOperation(key=key, adapter="mail_directory.local", result=result))
             session.commit()
             return result
-        finally:
-            session.close()
 
-    def _apply(self, session: Session, row: Mapping[str, Any]) -> dict[str, Any]:
-        action = row.get("thao_tac")
-        if action == "cap_moi":
-            return self._create(session, row)
-        account = session.scalar(select(MailAccount).where(
-            MailAccount.address == str(row.get("dia_chi_hien_tai") or "").strip().lower()))
-        if account is None:
-            return _outcome(row, False, "Không thực hiện: không tìm thấy địa chỉ thư hiện tại")
-        if action == "doi_ten":
-            account.display_name = row.get("ho_ten") or account.display_name
-            account.unit_name = row.get("don_vi") or account.unit_name
-            account.title = row.get("chuc_vu") or account.title
-            return _outcome(row, True, "Đã cập nhật thông tin", account.address)
-        if action == "cap_lai_mat_khau":
-            account.password_hash = hash_password(secrets.token_urlsafe(12))
-            return _outcome(row, True, "Đã cấp lại mật khẩu (gửi riêng cho người dùng)", account.address)
-        if action == "thu_hoi":
-            account.active = False
-            return _outcome(row, True, "Đã thu hồi (khóa tài khoản, giữ dữ liệu)", account.address)
-        return _outcome(row, False, f"Không thực hiện: thao tác không hợp lệ ({action})")
+    def exists(self, address: str) -> bool:
+        return self.lookup(address) is not None
 
-    def _create(self, session: Session, row: Mapping[str, Any]) -> dict[str, Any]:
-        collective = row.get("loai") == "tap_the"
-        base = local_part(str(row.get("ho_ten") or ""), collective)
-        address, n = f"{base}@{self.domain}", 1
-        while session.scalar(select(MailAccount.id).where(MailAccount.address == address)):
-            address, n = f"{base}{n}@{self.domain}", n + 1
-        # The initial password is never returned: only its hash is kept here,
-        # and delivery to the person goes through a separate channel.
-        session.add(MailAccount(
-            address=address, display_name=row.get("ho_ten") or "", unit_name=row.get("don_vi") or "",
-            title=row.get("chuc_vu") or "", kind="tap_the" if collective else "ca_nhan",
-            password_hash=hash_password(secrets.token_urlsafe(12)),
-        ))
-        session.flush()
-        return _outcome(row, True, "Đã cấp mới", address)
+    def lookup(self, address: str) -> dict[str, Any] | None:
+        with self._sessions() as session:
+            found = _DatabaseMailboxes(session).find(normal_address(address))
+        return asdict(found) if found is not None else None

@@ -21,10 +21,13 @@ from engine import forms as form_checks
 from engine.bpmn.parser import ExternalServiceTask, XmlRefused, build_specs, parse_xml
 from engine.bpmn.runtime import spec_bundle
 from engine.bpmn.sandbox import check_expression, check_script
+from engine.documents.issuer import TOPIC as DOCUMENT_TOPIC
+from engine.documents.issuer import property_problems
+from engine.documents.templates import check_template, valid_name
 from engine.domain.enums import Role
 from engine.domain.errors import PublishRefused
 from engine.domain.messages import Message
-from engine.persistence.models import ProcedureVersion, User
+from engine.persistence.models import ProcedureFile, ProcedureVersion, User
 from engine.persistence.uow import UnitOfWork
 from engine.services import audit, schedules
 
@@ -48,6 +51,38 @@ class Problem:
                 "message": self.message.as_dict()}
 
 
+class _Templates:
+    """The DOCX templates document steps may name: uploaded with the version, else bundled.
+
+    Each is read and checked once however many steps use it.
+    """
+
+    def __init__(self, files: Mapping[str, bytes], folder: Path | None, max_bytes: int) -> None:
+        self.uploaded = {name: content for name, content in files.items() if name.endswith(".docx")}
+        self.folder = folder
+        self.max_bytes = max_bytes
+        self._checked: dict[str, tuple[bytes | None, list[Message]]] = {}
+
+    def _read(self, name: str) -> tuple[bytes | None, list[Message]]:
+        if name in self.uploaded:
+            content = self.uploaded[name]
+        else:
+            path = self.folder / name if self.folder is not None else None
+            if path is None or not path.is_file():
+                return None, []
+            if path.stat().st_size > self.max_bytes:
+                return None, [Message(f"Tệp mẫu vượt quá {self.max_bytes // 1024} KB",
+                                      f"The template exceeds {self.max_bytes // 1024} KB")]
+            content = path.read_bytes()
+        return content, check_template(content, self.max_bytes)
+
+    def get(self, name: str) -> tuple[bytes | None, list[Message]]:
+        """The template's bytes (None when not found) and the reasons it cannot be used."""
+        if name not in self._checked:
+            self._checked[name] = self._read(name)
+        return self._checked[name]
+
+
 def form_name(form_key: str) -> str:
     name = form_key[len(FORM_PREFIX):] if form_key.startswith(FORM_PREFIX) else form_key
     return name[:-5] if name.endswith(".form") else name
@@ -56,11 +91,14 @@ def form_name(form_key: str) -> str:
 class _Checker:
     """Collects problems over every task spec of a parsed procedure."""
 
-    def __init__(self, forms: Mapping[str, dict[str, Any]], topics: Iterable[str]) -> None:
+    def __init__(self, forms: Mapping[str, dict[str, Any]], topics: Iterable[str],
+                 templates: _Templates) -> None:
         self.forms = forms
         self.topics = set(topics)
+        self.templates = templates
         self.problems: list[Problem] = []
         self.used_forms: dict[str, dict[str, Any]] = {}
+        self.used_templates: dict[str, bytes] = {}
 
     def add(self, spec: Any, vi: str, en: str) -> None:
         self.problems.append(Problem(spec.bpmn_id or spec.name, spec.bpmn_name or "", Message(vi, en)))
@@ -151,6 +189,26 @@ class _Checker:
         elif camunda.get("topic") not in self.topics:
             self.add(spec, f"Chủ đề \"{camunda.get('topic')}\" không có bộ kết nối đã đăng ký",
                      f"Topic \"{camunda.get('topic')}\" has no registered adapter")
+        if camunda.get("topic") == DOCUMENT_TOPIC:
+            self.document_task(spec, spec.extensions.get("properties") or {})
+
+    def document_task(self, spec: Any, properties: Mapping[str, str]) -> None:
+        """A document step names its template, issuer, type and symbol; the template must be usable."""
+        for message in property_problems(properties):
+            self.add(spec, message.vi, message.en)
+        name = str(properties.get("template") or "").strip()
+        if not name or not valid_name(name):
+            return
+        content, problems = self.templates.get(name)
+        if content is None and not problems:
+            self.add(spec, f"Không tìm thấy mẫu văn bản {name}: tải tệp lên cùng quy trình "
+                           "hoặc đặt trong thư mục mẫu (processes/templates/)",
+                     f"Template {name} not found: upload it with the procedure "
+                     "or put it in the templates folder (processes/templates/)")
+        for message in problems:
+            self.add(spec, f"Mẫu văn bản {name}: {message.vi}", f"Template {name}: {message.en}")
+        if content is not None and not problems:
+            self.used_templates[name] = content
 
 
 def _file_problem(name: str, vi: str, en: str) -> Problem:
@@ -221,49 +279,78 @@ def _parse_models(files: Mapping[str, bytes], problems: list[Problem]) -> list[A
     return models
 
 
-def validate(files: Mapping[str, bytes], forms_dir: Path | None, topics: Iterable[str],
-             max_bytes: int) -> tuple[Any, dict[str, dict[str, Any]], list[Problem]]:
-    """Every publishing check, without touching the database."""
+@dataclass
+class Checked:
+    """The outcome of every publishing check: the parsed model and what it uses, or the problems."""
+
+    model: Any
+    forms: dict[str, dict[str, Any]]
+    #: DOCX templates the document steps use, by file name.
+    templates: dict[str, bytes]
+    problems: list[Problem]
+
+
+def check(files: Mapping[str, bytes], forms_dir: Path | None, topics: Iterable[str], max_bytes: int,
+          templates_dir: Path | None = None) -> Checked:
+    """Every publishing check, without touching the database.
+
+    Templates named by document steps come from the uploaded `.docx` files, else `templates_dir`.
+    """
     problems: list[Problem] = []
     for name, content in files.items():
         if len(content) > max_bytes:
             problems.append(_file_problem(name, f"Tệp vượt quá {max_bytes // 1024} KB",
                                           f"The file exceeds {max_bytes // 1024} KB"))
     if problems:
-        return None, {}, problems
+        return Checked(None, {}, {}, problems)
     available = _load_forms(files, forms_dir, problems)
     models = _parse_models(files, problems)
     if not models:
-        return None, {}, problems
+        return Checked(None, {}, {}, problems)
     model = models[0]
-    checker = _Checker(available, topics)
+    checker = _Checker(available, topics, _Templates(files, templates_dir, max_bytes))
     for spec in [*model.spec.task_specs.values(),
                  *(s for sub in model.subprocess_specs.values() for s in sub.task_specs.values())]:
         checker.check(spec)
     checker.process(model)
-    return model, checker.used_forms, problems + checker.problems
+    return Checked(model, checker.used_forms, checker.used_templates, problems + checker.problems)
 
 
-def content_hash(bpmn: bytes, used_forms: Mapping[str, Any]) -> str:
+def validate(files: Mapping[str, bytes], forms_dir: Path | None, topics: Iterable[str], max_bytes: int,
+             templates_dir: Path | None = None) -> tuple[Any, dict[str, dict[str, Any]], list[Problem]]:
+    """`check` as (model, used forms, problems)."""
+    checked = check(files, forms_dir, topics, max_bytes, templates_dir)
+    return checked.model, checked.forms, checked.problems
+
+
+def content_hash(bpmn: bytes, used_forms: Mapping[str, Any], templates: Mapping[str, bytes] | None = None) -> str:
+    """SHA-256 of what a version runs: the diagram, its forms and its templates (a changed template
+    is a new version). Without templates the hash is the one earlier versions got."""
     digest = hashlib.sha256(bpmn)
     digest.update(json.dumps(used_forms, sort_keys=True, ensure_ascii=False).encode())
+    if templates:
+        sums = {name: hashlib.sha256(content).hexdigest() for name, content in templates.items()}
+        digest.update(json.dumps(sums, sort_keys=True).encode())
     return digest.hexdigest()
 
 
 def publish(uow: UnitOfWork, files: Mapping[str, bytes], actor: User | None, *,
-            forms_dir: Path | None, topics: Iterable[str], max_bytes: int) -> tuple[ProcedureVersion, bool]:
+            forms_dir: Path | None, topics: Iterable[str], max_bytes: int,
+            templates_dir: Path | None = None) -> tuple[ProcedureVersion, bool]:
     """Store a new version, or return the newest one unchanged when the content is identical.
 
-    Raises PublishRefused with the problems; nothing is stored then.
+    The DOCX templates its document steps use are stored with it (`ProcedureFile`). Raises
+    PublishRefused with the problems; nothing is stored then.
     """
-    model, used_forms, problems = validate(files, forms_dir, topics, max_bytes)
+    checked = check(files, forms_dir, topics, max_bytes, templates_dir)
+    model, used_forms, problems = checked.model, checked.forms, checked.problems
     if model is not None:
         problems += [Problem(model.process_id, model.name, m) for m in schedules.problems(uow, model, actor)]
     if problems:
         raise PublishRefused(Message("Quy trình chưa đạt yêu cầu để công bố.",
                                      "The procedure is not ready to publish."), problems)
     bpmn_name, bpmn = next((n, c) for n, c in files.items() if n.endswith(".bpmn"))
-    digest = content_hash(bpmn, used_forms)
+    digest = content_hash(bpmn, used_forms, checked.templates)
     session = uow.session
     latest = session.scalar(select(ProcedureVersion).where(ProcedureVersion.process_id == model.process_id)
                             .order_by(ProcedureVersion.version.desc()).limit(1))
@@ -279,6 +366,9 @@ def publish(uow: UnitOfWork, files: Mapping[str, bytes], actor: User | None, *,
     )
     session.add(version)
     session.flush()
+    for name, content in sorted(checked.templates.items()):
+        session.add(ProcedureFile(version_id=version.id, name=name, content=content,
+                                  sha256=hashlib.sha256(content).hexdigest()))
     schedules.register(uow, version, model, actor)
     audit.record(session, actor, "publish", summary=f"{model.process_id} v{number} ({bpmn_name})",
                  after={"process_id": model.process_id, "version": number, "hash": digest})

@@ -22,6 +22,7 @@ from engine.settings import ROOT, Settings
 
 PROCESSES_DIR = ROOT / "processes"
 FORMS_DIR = ROOT / "forms"
+TEMPLATES_DIR = ROOT / "processes" / "templates"
 #: Thursday 26 November 2026, 09:00 in Đồng Tháp: three working days later is Tuesday.
 START = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
@@ -131,7 +132,8 @@ def publish(uow: Callable[[], UnitOfWork], people: dict[str, User]) -> Publish:
     def run(files: dict[str, bytes], topics: frozenset[str] = KNOWN_TOPICS) -> tuple[ProcedureVersion, bool]:
         with uow() as u:
             version, created = publishing.publish(u, files, people["qt"], forms_dir=FORMS_DIR,
-                                                  topics=topics, max_bytes=Settings().max_upload_bytes)
+                                                  topics=topics, max_bytes=Settings().max_upload_bytes,
+                                                  templates_dir=TEMPLATES_DIR)
             # An unchanged republication returns a row read in the open transaction, which
             # leaving the unit of work would expire: keep it readable for the test.
             u.session.expunge(version)

@@ -13,6 +13,18 @@
  *     <button type="submit" id="task-submit-button">...</button>
  *   </form>                                                                         (optional)
  *
+ * Excel import (optional; one <li> per repeatable list, see templates/tasks/task.html):
+ *
+ *   <section id="excel-import" data-max-bytes="2097152" data-csrf="...">
+ *     <li class="excel-list" data-path="ca_nhan" data-label="..." data-upload-url="...">
+ *       <button class="excel-upload-button">  <input type="file" class="excel-file">
+ *     <div id="excel-status">
+ *
+ * The chosen .xlsx is posted to data-upload-url; the server checks it against the form and
+ * answers {"rows": [...]} (that list's rows are replaced in the form, other fields keep what
+ * was typed, nothing is saved until "Hoàn thành") or {"error": {message, details: [{row,
+ * column, label, message: {vi, en}}]}} (shown as a table; the form is left unchanged).
+ *
  * Server errors are keyed by the form-js component `id` (that is what form-js
  * keys its own validation errors by). As a convenience a key may also be a
  * component `key` (the data path, e.g. "applicant.email").
@@ -338,6 +350,170 @@ function showFatal(root, message) {
   root.appendChild(p);
 }
 
+// ---- Excel import into a repeatable list ----
+
+const EXCEL_TEXT = {
+  vi: {
+    checking: (name) => `Đang kiểm tra tệp “${name}”…`,
+    imported: (count, name, label) => `Đã nhập ${count} dòng từ tệp “${name}” vào “${label}”. `
+      + 'Hãy xem lại rồi bấm “Hoàn thành” để lưu.',
+    tooLarge: (limit) => `Tệp quá lớn (tối đa ${limit} MB).`,
+    network: 'Không gửi được tệp; hãy kiểm tra kết nối mạng rồi thử lại.',
+    http: (status) => `Không nhập được tệp (lỗi ${status}). Hãy tải lại trang rồi thử lại.`,
+    unchanged: 'Chưa nhập dòng nào; biểu mẫu giữ nguyên.',
+    heads: ['Dòng', 'Cột', 'Nội dung lỗi'],
+    replaceFailed: 'Không đưa được các dòng vào biểu mẫu.',
+  },
+  en: {
+    checking: (name) => `Checking “${name}”…`,
+    imported: (count, name, label) => `Imported ${count} row(s) from “${name}” into “${label}”. `
+      + 'Review them, then click “Complete” to save.',
+    tooLarge: (limit) => `The file is too large (at most ${limit} MB).`,
+    network: 'The file could not be sent; check the network connection and try again.',
+    http: (status) => `The file could not be imported (error ${status}). Reload the page and try again.`,
+    unchanged: 'No row was imported; the form is unchanged.',
+    heads: ['Row', 'Column', 'Problem'],
+    replaceFailed: 'The rows could not be put into the form.',
+  },
+};
+
+function localized(message) {
+  if (message && typeof message === 'object') {
+    return String((PAGE_LANG === 'en' ? message.en : message.vi) || message.vi || message.en || '');
+  }
+  return message === null || message === undefined ? '' : String(message);
+}
+
+function element(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) {
+    el.className = className;
+  }
+  if (text !== undefined) {
+    el.textContent = text;
+  }
+  return el;
+}
+
+function showExcelProgress(status, text) {
+  status.replaceChildren();
+  const box = element('div', 'd-flex align-items-center gap-2 text-muted excel-progress');
+  const spinner = element('span', 'spinner-border spinner-border-sm');
+  spinner.setAttribute('aria-hidden', 'true');
+  box.append(spinner, element('span', '', text));
+  status.append(box);
+}
+
+function showExcelSuccess(status, text) {
+  status.replaceChildren(element('div', 'alert alert-success mb-0 excel-imported', text));
+}
+
+/** The server's error (message + row/column details) as an alert with a table. */
+function showExcelErrors(status, error, t) {
+  const box = element('div', 'alert alert-danger mb-0 excel-errors');
+  box.setAttribute('role', 'alert');
+  box.append(element('p', 'fw-semibold mb-1', PAGE_LANG === 'en' && error.message_en ? error.message_en : error.message));
+  const details = Array.isArray(error.details) ? error.details : [];
+  const placed = details.filter((d) => d && (d.row || d.column));
+  if (placed.length) {
+    const wrap = element('div', 'table-responsive excel-errors-scroll');
+    const table = element('table', 'table table-sm table-gov mb-1 bg-white excel-errors-table');
+    const head = table.createTHead().insertRow();
+    t.heads.forEach((title) => head.append(element('th', '', title)));
+    const body = table.createTBody();
+    for (const detail of details) {
+      const row = body.insertRow();
+      row.append(element('td', 'text-nowrap', detail.row ? String(detail.row) : '—'));
+      const column = detail.column ? `${detail.column}${detail.label ? ` (${detail.label})` : ''}` : '—';
+      row.append(element('td', '', column));
+      row.append(element('td', '', localized(detail.message)));
+    }
+    wrap.append(table);
+    box.append(wrap);
+  } else {
+    const other = details.map((d) => localized(d && d.message)).filter((m) => m && m !== error.message);
+    other.forEach((m) => box.append(element('p', 'mb-1', m)));
+  }
+  box.append(element('p', 'small mb-0', t.unchanged));
+  status.replaceChildren(box);
+}
+
+/**
+ * Wire the "Nhập từ Excel" buttons; `replaceRows(path, rows)` puts the checked rows in the form.
+ * Only one upload runs at a time, and "Hoàn thành" waits while it does.
+ */
+function setupExcelImport(replaceRows, submitButton) {
+  const section = document.getElementById('excel-import');
+  const status = document.getElementById('excel-status');
+  if (!section || !status) {
+    return;
+  }
+  const t = EXCEL_TEXT[PAGE_LANG] || EXCEL_TEXT.vi;
+  const maxBytes = Number(section.dataset.maxBytes) || 0;
+  const controls = () => [...section.querySelectorAll('.excel-upload-button'), submitButton].filter(Boolean);
+
+  const upload = async (item, file) => {
+    if (maxBytes && file.size > maxBytes) {
+      showExcelErrors(status, { message: t.tooLarge(+(maxBytes / 1048576).toFixed(1)) }, t);
+      return;
+    }
+    controls().forEach((button) => { button.disabled = true; });
+    section.setAttribute('aria-busy', 'true');
+    showExcelProgress(status, t.checking(file.name));
+    try {
+      const body = new FormData();
+      body.append('file', file, file.name);
+      body.append('csrf_token', section.dataset.csrf || '');
+      let response;
+      try {
+        response = await fetch(item.dataset.uploadUrl, {
+          method: 'POST', body, credentials: 'same-origin', headers: { Accept: 'application/json' },
+        });
+      } catch (err) {
+        console.error('excel upload failed', err);
+        showExcelErrors(status, { message: t.network }, t);
+        return;
+      }
+      const payload = await response.json().catch(() => null);
+      if (response.ok && payload && Array.isArray(payload.rows)) {
+        try {
+          await replaceRows(item.dataset.path, payload.rows);
+        } catch (err) {
+          console.error('excel rows not imported into the form', err);
+          showExcelErrors(status, { message: t.replaceFailed }, t);
+          return;
+        }
+        showExcelSuccess(status, t.imported(payload.rows.length, file.name, item.dataset.label));
+      } else if (payload && payload.error) {
+        showExcelErrors(status, payload.error, t);
+      } else {
+        showExcelErrors(status, { message: t.http(response.status) }, t);
+      }
+    } finally {
+      controls().forEach((button) => { button.disabled = false; });
+      section.removeAttribute('aria-busy');
+    }
+  };
+
+  section.querySelectorAll('.excel-list').forEach((item) => {
+    const button = item.querySelector('.excel-upload-button');
+    const input = item.querySelector('.excel-file');
+    if (!button || !input) {
+      return;
+    }
+    button.addEventListener('click', () => {
+      input.value = ''; // choosing the same file again after fixing it must fire "change"
+      input.click();
+    });
+    input.addEventListener('change', () => {
+      const file = input.files && input.files[0];
+      if (file) {
+        upload(item, file);
+      }
+    });
+  });
+}
+
 async function main() {
   const root = document.getElementById('form-root');
   if (!root) {
@@ -421,6 +597,17 @@ async function main() {
   });
 
   applyServerErrors();
+
+  // ---- Excel import: replace one list's rows, keep everything else as typed ----
+
+  if (!readOnly) {
+    setupExcelImport(async (path, rows) => {
+      const next = JSON.parse(JSON.stringify(form._getState().data || {}));
+      setAtPath(next, path.split('.'), rows);
+      serverErrors = []; // their row indexes belonged to the old rows
+      await form.importSchema(schema, next);
+    }, submitButton);
+  }
 
   // ---- submit ----
 

@@ -1,0 +1,163 @@
+"""Checks of an uploaded DOCX template that trust nothing in it.
+
+A template is a zip written by Word. Before python-docx or docxtpl open it we check: its size; that
+it is a zip holding `word/document.xml`; the number of entries and their total uncompressed size
+(a zip bomb is refused from the directory alone; Python's zipfile never inflates an entry beyond
+its declared size); no macros (VBA project, macro-enabled content types, ActiveX); every XML part
+parses with a hardened parser (no DTD, no entities, no network). Then the Jinja tags are parsed
+and compiled in the sandbox the renderer uses, and attributes starting with "_" (the way out of a
+sandbox) are refused by name. Problems come back as bilingual `Message`s.
+"""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+
+from docxtpl import DocxTemplate
+from jinja2 import TemplateSyntaxError, nodes
+from lxml import etree
+
+from engine.documents.render import environment
+from engine.domain.messages import Message
+
+#: Largest template file accepted, in bytes (a letter with a logo is well under 1 MB).
+MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
+#: Largest total size of the zip's entries once inflated.
+MAX_UNCOMPRESSED_BYTES = 40 * 1024 * 1024
+#: Most entries a template zip may hold.
+MAX_ENTRIES = 500
+#: Parts and content types that carry macros or active content.
+MACRO_PARTS = re.compile(r"(^|/)(vbaProject\.bin|vbaData\.xml)$|(^|/)activeX/", re.IGNORECASE)
+MACRO_TYPES = (b"macroEnabled", b"vbaProject", b"vbaData", b"activeX")
+_NAME = re.compile(r"^[\w][\w .()-]{0,200}\.docx$")
+_PARTS = {"document": ("phần thân", "body"), "header": ("đầu trang", "header"),
+          "footer": ("chân trang", "footer")}
+
+
+def valid_name(name: str) -> bool:
+    """A template is named by a bare file name ending in .docx (no folders, no "..")."""
+    return bool(_NAME.match(name)) and ".." not in name
+
+
+def _hardened_parse(content: bytes) -> None:
+    upper = content.upper()
+    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
+        raise ValueError("DOCTYPE/ENTITY")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             dtd_validation=False, huge_tree=False)
+    root = etree.fromstring(content, parser)
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:  # e.g. a UTF-16 part the byte scan missed
+        raise ValueError("DOCTYPE/ENTITY")
+
+
+def _package_problems(content: bytes, max_bytes: int) -> list[Message]:
+    """Size, zip structure, zip bomb, macros and XML safety, without python-docx."""
+    if len(content) > max_bytes:
+        return [Message(f"Tệp mẫu vượt quá {max_bytes // 1024} KB", f"The template exceeds {max_bytes // 1024} KB")]
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+        return [Message("Tệp mẫu không phải tệp Word .docx (không đọc được dạng nén zip)",
+                        "The template is not a Word .docx file (not a readable zip)")]
+    with archive:
+        entries = archive.infolist()
+        names = {entry.filename for entry in entries}
+        if len(entries) > MAX_ENTRIES or sum(e.file_size for e in entries) > MAX_UNCOMPRESSED_BYTES:
+            return [Message("Tệp mẫu giải nén ra quá lớn (nghi tệp nén độc hại – zip bomb)",
+                            "The template inflates to too much data (suspected zip bomb)")]
+        if "word/document.xml" not in names:
+            return [Message("Tệp mẫu thiếu phần word/document.xml: không phải văn bản Word",
+                            "The template has no word/document.xml: not a Word document")]
+        types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+        if any(MACRO_PARTS.search(name) for name in names) or any(t in types for t in MACRO_TYPES):
+            return [Message("Tệp mẫu chứa macro hoặc nội dung tự chạy (VBA, ActiveX): không được chấp nhận; "
+                            "hãy lưu lại dạng .docx thường",
+                            "The template contains macros or active content (VBA, ActiveX): refused; "
+                            "save it as a plain .docx")]
+        for entry in entries:
+            if not entry.filename.endswith((".xml", ".rels")):
+                continue
+            try:
+                _hardened_parse(archive.read(entry))
+            except (ValueError, etree.XMLSyntaxError) as exc:
+                return [Message(f"Phần {entry.filename} của tệp mẫu không phải XML an toàn ({exc})",
+                                f"Part {entry.filename} of the template is not safe XML ({exc})")]
+    return []
+
+
+def _jinja_sources(content: bytes) -> Iterator[tuple[str, str]]:
+    """The text docxtpl hands to Jinja, per part: body, then headers and footers.
+
+    Like docxtpl, each paragraph starts a line, so Jinja's line numbers point at paragraphs.
+    """
+    template = DocxTemplate(io.BytesIO(content))
+    template.init_docx()
+    parts = [("document", template.get_xml())]
+    for kind, uri in (("header", template.HEADER_URI), ("footer", template.FOOTER_URI)):
+        parts += [(kind, template.get_part_xml(part)) for _key, part in template.get_headers_footers(uri)]
+    for kind, xml in parts:
+        yield kind, re.sub(r"<w:p([ >])", r"\n<w:p\1", template.patch_xml(xml))
+
+
+def _near(source: str, lineno: int | None) -> str:
+    """The Word text around a Jinja error: docxtpl puts each paragraph on its own line."""
+    lines = source.splitlines()
+    if not lineno or lineno > len(lines):
+        return ""
+    text = re.sub(r"<[^>]+>", "", lines[lineno - 1]).strip()
+    return text[:120]
+
+
+def _private_access(tree: nodes.Template) -> str | None:
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        name = node.attr if isinstance(node, nodes.Getattr) else getattr(getattr(node, "arg", None), "value", None)
+        if isinstance(name, str) and name.startswith("_"):
+            return name
+    return None
+
+
+def _turns_escaping_off(tree: nodes.Template) -> bool:
+    """`{% autoescape false %}` would let form data write raw Word XML into the document."""
+    return any(option.key == "autoescape" for modifier in tree.find_all(nodes.EvalContextModifier)
+               for option in modifier.options)
+
+
+def _jinja_problems(content: bytes) -> list[Message]:
+    env = environment()
+    problems: list[Message] = []
+    try:
+        sources = list(_jinja_sources(content))
+    except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds on a package it cannot read
+        return [Message(f"Word không mở được tệp mẫu ({type(exc).__name__}: {exc})",
+                        f"The template cannot be opened as a Word document ({type(exc).__name__}: {exc})")]
+    for kind, source in sources:
+        where_vi, where_en = _PARTS[kind]
+        try:
+            tree = env.parse(source)
+            env.compile(tree)  # unknown filters and tests show up only when compiling
+        except TemplateSyntaxError as exc:
+            near = _near(source, exc.lineno)
+            near_vi = f", gần đoạn «{near}»" if near else ""
+            near_en = f", near «{near}»" if near else ""
+            problems.append(Message(f"Mẫu có lỗi cú pháp thẻ {{{{ }}}}/{{% %}} ở {where_vi}{near_vi}: {exc.message}",
+                                    f"The template has a {{{{ }}}}/{{% %}} syntax error in the {where_en}"
+                                    f"{near_en}: {exc.message}"))
+            continue
+        if _turns_escaping_off(tree):
+            problems.append(Message(f"Mẫu tắt tự động thoát ký tự ({{% autoescape %}}) ở {where_vi}: không được phép",
+                                    f"The template turns escaping off ({{% autoescape %}}) in the {where_en}: "
+                                    "not allowed"))
+        private = _private_access(tree)
+        if private:
+            problems.append(Message(f"Mẫu truy cập thuộc tính nội bộ «{private}» ở {where_vi}: không được phép",
+                                    f"The template reaches the internal attribute «{private}» in the {where_en}: "
+                                    "not allowed"))
+    return problems
+
+
+def check_template(content: bytes, max_bytes: int = MAX_TEMPLATE_BYTES) -> list[Message]:
+    """Every reason this DOCX cannot serve as a document template; empty when it can."""
+    return _package_problems(content, max_bytes) or _jinja_problems(content)
