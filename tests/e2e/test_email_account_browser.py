@@ -130,21 +130,25 @@ def test_email_account_request_to_reply_in_the_browser(page: Page, run_worker: C
     results = page.locator("#form-root").get_by_role("table")
     for address in ADDRESSES:
         expect(results).to_contain_text(address)
-    page.get_by_label("Số, ký hiệu công văn phúc đáp").fill("125/STTTT-CĐS")
-    # form-js' date picker takes typed dates in the browser locale's short format (vi-VN: d/m/yyyy)
-    # and stores ISO dates.
-    date = page.get_by_label("Ngày ban hành")
-    date.fill("26/11/2026")
-    date.press("Enter")
-    expect(date).to_have_value("26/11/2026")
     page.get_by_label("Nội dung phúc đáp").fill("Sở TT&TT phúc đáp kết quả cấp thư điện tử công vụ.")
-    page.get_by_label(required_label("Người ký")).fill("Nguyễn Quốc Hùng")
+    page.get_by_label("Quyền hạn ký").fill("KT. GIÁM ĐỐC")
+    page.get_by_label(required_label("Chức vụ người ký")).fill("PHÓ GIÁM ĐỐC")
+    page.get_by_label(required_label("Họ và tên người ký")).fill("Nguyễn Quốc Hùng")
     page.screenshot(path=artifact_path("05-reply-task.png"), full_page=True)
     with page.expect_request(lambda r: r.method == "POST" and "/tasks/" in r.url) as posted:
         complete_task(page)
     submitted = json.loads(parse_qs(posted.value.post_data or "")["data"][0])
-    assert submitted["ngay_ban_hanh"] == "2026-11-26"
-    assert submitted["so_ky_hieu"] == "125/STTTT-CĐS"
+    assert submitted["nguoi_ky"] == "Nguyễn Quốc Hùng"
+    assert submitted["noi_nhan"].startswith("Như trên;")  # the form's default recipients
+
+    # The worker numbers and issues the letter.
+    assert run_worker() == 1
+    page.reload()
+    letters = page.get_by_role("cell", name="01/STTTT-TTCĐS", exact=True)
+    expect(letters).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Tải DOCX").click()
+    assert download.value.suggested_filename.endswith(".docx")
 
     # ---- the finished file ----
     expect(page.locator("#instance-status")).to_have_text("Hoàn thành")
@@ -157,7 +161,7 @@ def test_email_account_request_to_reply_in_the_browser(page: Page, run_worker: C
     history = page.locator("table.history")
     expect(history.get_by_role("row").filter(has_text="Tạo hồ sơ")).to_have_count(1)
     expect(history.get_by_role("row").filter(has_text="Hoàn thành công việc")).to_have_count(3)
-    expect(history.get_by_role("row").filter(has_text="Gọi hệ thống")).to_have_count(2)
+    expect(history.get_by_role("row").filter(has_text="Gọi hệ thống")).to_have_count(3)
     expect(diagram.locator('[data-element-id="EndEvent_DaPhucDap"].marker-done')).to_be_attached()
     expect(diagram.locator(".marker-active")).to_have_count(0)
     page.screenshot(path=artifact_path("06-instance-completed.png"), full_page=True)

@@ -76,7 +76,8 @@ def clock() -> Clock:
 @pytest.fixture
 def settings(db_url: str) -> Settings:
     return Settings(database_url=db_url, forms_dir=FORMS_DIR, processes_dir=PROCESSES_DIR,
-                    max_attempts=3, retry_base_seconds=10, lease_seconds=60)
+                    max_attempts=3, retry_base_seconds=10, lease_seconds=60,
+                    soffice_path="off")  # PDF conversion is tested in test_document_issuer
 
 
 @pytest.fixture

@@ -1,12 +1,14 @@
 """Running the email_account procedure: who may do what, deadlines, races, and secrets kept out."""
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
+from docx import Document as DocxDocument
 from sqlalchemy import func, select
 
 from engine import worker
@@ -14,6 +16,7 @@ from engine.adapters import mail_directory
 from engine.domain.enums import InstanceStatus, TaskStatus
 from engine.domain.errors import Conflict, Forbidden, InvalidData
 from engine.persistence.models import (
+    Document,
     AdapterOperation,
     AuditEvent,
     HumanTask,
@@ -40,9 +43,9 @@ REQUEST = {
     "nguoi_ky": "Giám đốc Sở Tài chính",
 }
 CHECKED = {"y_kien_xu_ly": "Đồng ý cấp.", "xac_nhan": True}
-REPLY = {"so_ky_hieu": "125/STTTT-CĐS", "ngay_ban_hanh": "2026-12-02",
-         "noi_dung_phuc_dap": "Sở Thông tin và Truyền thông phúc đáp kết quả.",
-         "nguoi_ky_phuc_dap": "Nguyễn Văn Bảy"}
+REPLY = {"kinh_gui": "", "noi_dung_phuc_dap": "Sở Thông tin và Truyền thông phúc đáp kết quả.",
+         "quyen_han_ky": "KT. GIÁM ĐỐC", "chuc_vu_ky": "PHÓ GIÁM ĐỐC", "nguoi_ky": "Nguyễn Văn Bảy",
+         "noi_nhan": "Như trên;"}
 
 
 # ---------------------------------------------------------------- helpers
@@ -162,13 +165,32 @@ def test_email_account_happy_path(uow, services, people, published, clock) -> No
 
     clock.advance(hours=2)
     complete(uow, services, expert, reply.id, REPLY)
+    assert instance_row(uow, instance_id).status == InstanceStatus.RUNNING  # the letter is issued next
+    assert worker.run_once(uow, services, owner="worker-test") == 1
     done = instance_row(uow, instance_id)
     assert (done.status, done.ended_at, done.wake_at) == (InstanceStatus.COMPLETED, clock.now, None)
     assert ready_tasks(uow, instance_id) == []
     with uow() as u:
         actions = u.session.scalars(select(AuditEvent.action).where(AuditEvent.instance_id == instance_id)
                                     .order_by(AuditEvent.id)).all()
-    assert actions == ["start", "complete", "complete", "service_call", "service_call", "complete"]
+        letter = u.session.scalars(select(Document).where(Document.instance_id == instance_id)).one()
+        reference, doc_type, content = letter.reference, letter.doc_type, letter.docx
+    assert actions == ["start", "complete", "complete", "service_call", "service_call", "complete",
+                       "service_call"]
+    assert (reference, doc_type) == ("01/STTTT-TTCĐS", "CV")
+    text = docx_text(content)
+    assert "Số: 01/STTTT-TTCĐS" in text and "V/v phúc đáp đề nghị cấp mới" in text
+    for name, address in (("Nguyễn Văn An", "annv@dongthap.gov.vn"), ("Phạm Thị Hoa", "hoapt@dongthap.gov.vn")):
+        assert name in text and address in text
+    assert "KT. GIÁM ĐỐC" in text and "Nguyễn Văn Bảy" in text and "Lưu: VT" in text
+
+
+def docx_text(content: bytes) -> str:
+    """Every paragraph and table cell of a DOCX, one per line."""
+    document = DocxDocument(io.BytesIO(content))
+    lines = [p.text for p in document.paragraphs]
+    lines += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return "\n".join(lines)
 
 
 def test_invalid_submission_names_fields_and_stores_nothing(uow, services, people, published) -> None:  # type: ignore[no-untyped-def]

@@ -38,9 +38,9 @@ REQUEST_DATA: dict[str, Any] = {
 }
 PROCESS_DATA: dict[str, Any] = {"y_kien_xu_ly": "Đủ điều kiện", "xac_nhan": True}
 REPLY_DATA: dict[str, Any] = {
-    "so_ky_hieu": "125/STTTT-CĐS", "ngay_ban_hanh": "2026-11-26",
     "noi_dung_phuc_dap": "Sở TT&TT phúc đáp kết quả cấp thư điện tử công vụ.",
-    "nguoi_ky_phuc_dap": "Nguyễn Quốc Hùng",
+    "quyen_han_ky": "KT. GIÁM ĐỐC", "chuc_vu_ky": "PHÓ GIÁM ĐỐC", "nguoi_ky": "Nguyễn Quốc Hùng",
+    "noi_nhan": "Như trên;",
 }
 
 
