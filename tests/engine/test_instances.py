@@ -16,9 +16,9 @@ from engine.adapters import mail_directory
 from engine.domain.enums import InstanceStatus, TaskStatus
 from engine.domain.errors import Conflict, Forbidden, InvalidData
 from engine.persistence.models import (
-    Document,
     AdapterOperation,
     AuditEvent,
+    Document,
     HumanTask,
     MailAccount,
     ProcessInstance,
