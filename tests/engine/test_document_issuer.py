@@ -2,6 +2,7 @@
 PDF copies, publishing with templates, and the whole path through the worker."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -309,7 +310,8 @@ needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="Libr
 @pytest.mark.slow
 def test_a_pdf_copy_is_made_when_libreoffice_is_installed(session_factory, settings, context, uow,  # type: ignore[no-untyped-def]
                                                           instance_id, tmp_path) -> None:
-    issuer = DocumentIssuer(session_factory, settings, clock=lambda: NOW)
+    with_pdf = dataclasses.replace(settings, soffice_path="")  # the fixture turns PDF off for speed
+    issuer = DocumentIssuer(session_factory, with_pdf, clock=lambda: NOW)
     result = issuer.render(f"{instance_id}:a", DATA, context)["thong_bao_ket_qua"]
     assert result["co_pdf"] is True
     (document,) = documents(uow)

@@ -264,13 +264,14 @@ def test_email_account_over_the_api(api: Any, run_worker: Any) -> None:
     finished = sttt.post(f"/tasks/{reply_task}/complete", json={"data": REPLY_DATA})
     assert finished.status_code == 200, finished.get_json()
     assert_error(sttt.post(f"/tasks/{reply_task}/complete", json={"data": REPLY_DATA}), 409, "conflict")
+    assert run_worker() == 1  # the reply letter is numbered and issued
 
     final = stc.get(f"/process-instances/{instance_id}")
     body = final.get_json()
     assert body["status"] == "completed" and body["active_tasks"] == []
     assert datetime.fromisoformat(body["ended_at"]).utcoffset() is not None
     assert [h["action"] for h in body["history"]] == [
-        "start", "complete", "complete", "service_call", "service_call", "complete"]
+        "start", "complete", "complete", "service_call", "service_call", "complete", "service_call"]
     assert all(set(h) == {"at", "actor", "action", "element_id", "summary"} for h in body["history"])
     text = json.dumps(body, ensure_ascii=False).lower()
     assert "mat_khau" not in text and "password" not in text

@@ -80,6 +80,7 @@ def build_scenario(app: Flask, run_worker: Callable[[], int]) -> Scenario:
     while run_worker():
         pass
     do_task(app, "cv_sttt", finished_stc, REPLY_DATA)
+    assert run_worker() == 1  # the reply letter is numbered and issued
     clock.now = LATER
     fresh_stc = start(app, "cv_stc")
     do_task(app, "cv_stc", fresh_stc, REQUEST_DATA)
