@@ -26,44 +26,10 @@ from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTask
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from engine.bpmn.timers import clocked
-from engine.domain.messages import Message
+from engine.safe_xml import XmlRefused, parse_xml
 
-MAX_XML_BYTES = 2 * 1024 * 1024
 CAMUNDA_PREFIX = "{" + CAMUNDA_MODEL_NS + "}"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-
-
-class XmlRefused(ValueError):
-    """The file is not XML we accept (too big, DOCTYPE/entities, malformed)."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message.vi)
-        self.message = message
-
-
-_DOCTYPE = Message("Tệp chứa khai báo DOCTYPE/ENTITY, không được chấp nhận",
-                   "The file contains a DOCTYPE/ENTITY declaration, which is refused")
-
-
-def parse_xml(content: bytes, max_bytes: int = MAX_XML_BYTES) -> etree._ElementTree:
-    """Parse untrusted XML: no DTD, no entities, no network, bounded size."""
-    if len(content) > max_bytes:
-        raise XmlRefused(Message(f"Tệp vượt quá {max_bytes // 1024} KB",
-                                 f"The file exceeds {max_bytes // 1024} KB"))
-    upper = content.upper()
-    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
-        raise XmlRefused(_DOCTYPE)
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, remove_pis=True,
-    )
-    try:
-        tree = etree.ElementTree(etree.fromstring(content, parser))
-    except etree.XMLSyntaxError as exc:
-        raise XmlRefused(Message(f"XML không hợp lệ: {exc}", f"Malformed XML: {exc}")) from None
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise XmlRefused(_DOCTYPE)
-    return tree
 
 
 class ExternalServiceTask(ServiceTask):

@@ -1,10 +1,9 @@
 """Checks of an uploaded DOCX template that trust nothing in it.
 
-A template is a zip written by Word. Before python-docx or docxtpl open it we check: its size; that
-it is a zip holding `word/document.xml`; the number of entries and their total uncompressed size
-(a zip bomb is refused from the directory alone; Python's zipfile never inflates an entry beyond
-its declared size); no macros (VBA project, macro-enabled content types, ActiveX); every XML part
-parses with a hardened parser (no DTD, no entities, no network). Then the Jinja tags are parsed
+A template is a zip written by Word. Before python-docx or docxtpl open it we check its size, then
+the package (engine.ooxml: a zip holding `word/document.xml`, bounded entries and unpacked size,
+no macros or active content, no DOCTYPE/ENTITY), then that every XML part parses with the
+hardened parser (engine.safe_xml: no DTD, no entities, no network). Then the Jinja tags are parsed
 and compiled in the sandbox the renderer uses, and attributes starting with "_" (the way out of a
 sandbox) are refused by name. Problems come back as bilingual `Message`s.
 """
@@ -12,15 +11,15 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from collections.abc import Iterator
 
 from docxtpl import DocxTemplate
 from jinja2 import TemplateSyntaxError, nodes
-from lxml import etree
 
 from engine.documents.render import environment
 from engine.domain.messages import Message
+from engine.ooxml import PackageRefused, Refusal, read_package
+from engine.safe_xml import XmlRefused, parse_xml
 
 #: Largest template file accepted, in bytes (a letter with a logo is well under 1 MB).
 MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
@@ -28,9 +27,6 @@ MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 40 * 1024 * 1024
 #: Most entries a template zip may hold.
 MAX_ENTRIES = 500
-#: Parts and content types that carry macros or active content.
-MACRO_PARTS = re.compile(r"(^|/)(vbaProject\.bin|vbaData\.xml)$|(^|/)activeX/", re.IGNORECASE)
-MACRO_TYPES = (b"macroEnabled", b"vbaProject", b"vbaData", b"activeX")
 _NAME = re.compile(r"^[\w][\w .()-]{0,200}\.docx$")
 _PARTS = {"document": ("phần thân", "body"), "header": ("đầu trang", "header"),
           "footer": ("chân trang", "footer")}
@@ -41,50 +37,43 @@ def valid_name(name: str) -> bool:
     return bool(_NAME.match(name)) and ".." not in name
 
 
-def _hardened_parse(content: bytes) -> None:
-    upper = content.upper()
-    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
-        raise ValueError("DOCTYPE/ENTITY")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                             dtd_validation=False, huge_tree=False)
-    root = etree.fromstring(content, parser)
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:  # e.g. a UTF-16 part the byte scan missed
-        raise ValueError("DOCTYPE/ENTITY")
+def _unsafe_part(name: str, reason: str) -> Message:
+    return Message(f"Phần {name} của tệp mẫu không phải XML an toàn ({reason})",
+                   f"Part {name} of the template is not safe XML ({reason})")
+
+
+_NOT_DOCX = Message("Tệp mẫu không phải tệp Word .docx (không đọc được dạng nén zip)",
+                    "The template is not a Word .docx file (not a readable zip)")
+_BOMB = Message("Tệp mẫu giải nén ra quá lớn (nghi tệp nén độc hại – zip bomb)",
+                "The template inflates to too much data (suspected zip bomb)")
+_REFUSALS = {
+    Refusal.OLE: _NOT_DOCX, Refusal.NOT_ZIP: _NOT_DOCX, Refusal.TOO_MANY_PARTS: _BOMB,
+    Refusal.TOO_LARGE_UNPACKED: _BOMB,
+    Refusal.MISSING_PART: Message("Tệp mẫu thiếu phần word/document.xml: không phải văn bản Word",
+                                  "The template has no word/document.xml: not a Word document"),
+    Refusal.MACRO: Message("Tệp mẫu chứa macro hoặc nội dung tự chạy (VBA, ActiveX): không được chấp nhận; "
+                           "hãy lưu lại dạng .docx thường",
+                           "The template contains macros or active content (VBA, ActiveX): refused; "
+                           "save it as a plain .docx"),
+}
 
 
 def _package_problems(content: bytes, max_bytes: int) -> list[Message]:
-    """Size, zip structure, zip bomb, macros and XML safety, without python-docx."""
+    """Size, zip structure, zip bomb, macros and XML safety (engine.ooxml, engine.safe_xml), without python-docx."""
     if len(content) > max_bytes:
         return [Message(f"Tệp mẫu vượt quá {max_bytes // 1024} KB", f"The template exceeds {max_bytes // 1024} KB")]
     try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
-        return [Message("Tệp mẫu không phải tệp Word .docx (không đọc được dạng nén zip)",
-                        "The template is not a Word .docx file (not a readable zip)")]
-    with archive:
-        entries = archive.infolist()
-        names = {entry.filename for entry in entries}
-        if len(entries) > MAX_ENTRIES or sum(e.file_size for e in entries) > MAX_UNCOMPRESSED_BYTES:
-            return [Message("Tệp mẫu giải nén ra quá lớn (nghi tệp nén độc hại – zip bomb)",
-                            "The template inflates to too much data (suspected zip bomb)")]
-        if "word/document.xml" not in names:
-            return [Message("Tệp mẫu thiếu phần word/document.xml: không phải văn bản Word",
-                            "The template has no word/document.xml: not a Word document")]
-        types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
-        if any(MACRO_PARTS.search(name) for name in names) or any(t in types for t in MACRO_TYPES):
-            return [Message("Tệp mẫu chứa macro hoặc nội dung tự chạy (VBA, ActiveX): không được chấp nhận; "
-                            "hãy lưu lại dạng .docx thường",
-                            "The template contains macros or active content (VBA, ActiveX): refused; "
-                            "save it as a plain .docx")]
-        for entry in entries:
-            if not entry.filename.endswith((".xml", ".rels")):
-                continue
-            try:
-                _hardened_parse(archive.read(entry))
-            except (ValueError, etree.XMLSyntaxError) as exc:
-                return [Message(f"Phần {entry.filename} của tệp mẫu không phải XML an toàn ({exc})",
-                                f"Part {entry.filename} of the template is not safe XML ({exc})")]
+        parts = read_package(content, required="word/document.xml", max_parts=MAX_ENTRIES,
+                             max_unpacked=MAX_UNCOMPRESSED_BYTES, keep=lambda name: name.endswith((".xml", ".rels")))
+    except PackageRefused as refused:
+        if refused.reason is Refusal.DECLARATION:
+            return [_unsafe_part(refused.part, "DOCTYPE/ENTITY")]
+        return [_REFUSALS[refused.reason]]
+    for name, xml in parts.items():
+        try:
+            parse_xml(xml, max_bytes=MAX_UNCOMPRESSED_BYTES)
+        except XmlRefused as exc:
+            return [_unsafe_part(name, exc.message.en)]
     return []
 
 

@@ -1,23 +1,18 @@
 """The uploaded file itself: a real .xlsx of bounded size, with no macros and no XML declarations.
 
-Checked on the raw bytes and the zip directory before openpyxl parses anything, since the
-file comes from a browser and may be anything renamed to .xlsx.
+Checked (engine.ooxml) before openpyxl parses anything, since the file comes from a browser and
+may be anything renamed to .xlsx; this module words the refusals for people filling a list.
 """
 from __future__ import annotations
-
-import io
-import zipfile
-import zlib
 
 from engine.domain.errors import InvalidData
 from engine.domain.messages import Message
 from engine.forms.excel_cells import CellError
 from engine.forms.messages import msg
+from engine.ooxml import OLE_MAGIC, PackageRefused, Refusal, read_package
 
 MAX_UNPACKED_BYTES = 30 * 1024 * 1024  # all parts of the zip together, decompressed
 MAX_PARTS = 1000
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_MACRO_MARKERS = (b"macroenabled", b"vbaproject", b"macrosheet")
 
 EMPTY_FILE = msg("Tệp rỗng.", "The file is empty.")
 NOT_XLSX = msg("Tệp không phải bảng tính Excel .xlsx hợp lệ.", "The file is not a valid Excel .xlsx workbook.")
@@ -41,45 +36,20 @@ def refuse(message: Message) -> InvalidData:
     return InvalidData(message, [CellError("", "", message)])
 
 
+_MESSAGES = {Refusal.OLE: OLE_FILE, Refusal.NOT_ZIP: NOT_XLSX, Refusal.TOO_MANY_PARTS: NOT_XLSX,
+             Refusal.TOO_LARGE_UNPACKED: UNPACKED_TOO_LARGE, Refusal.MACRO: MACRO,
+             Refusal.MISSING_PART: NOT_XLSX, Refusal.DECLARATION: DECLARATION}
+
+
 def check_package(content: bytes, max_bytes: int) -> None:
     """A real .xlsx of bounded size, without macros or XML declarations; InvalidData otherwise."""
     if not content:
         raise refuse(EMPTY_FILE)
     if len(content) > max_bytes:
         raise refuse(_too_large(max_bytes))
-    if content.startswith(_OLE_MAGIC):
-        raise refuse(OLE_FILE)
-    if not content.startswith(b"PK\x03\x04"):
+    if not content.startswith((OLE_MAGIC, b"PK\x03\x04")):
         raise refuse(NOT_XLSX)
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            _check_parts(archive)
-    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, ValueError, EOFError, OSError):
-        raise refuse(NOT_XLSX) from None
-
-
-def _check_parts(archive: zipfile.ZipFile) -> None:
-    parts = archive.infolist()
-    names = {part.filename.lower() for part in parts}
-    if len(parts) > MAX_PARTS:
-        raise refuse(NOT_XLSX)
-    if any(name.endswith("vbaproject.bin") or name.startswith("xl/macrosheets/") for name in names):
-        raise refuse(MACRO)
-    if "xl/workbook.xml" not in names or "[content_types].xml" not in names:
-        raise refuse(NOT_XLSX)
-    if sum(part.file_size for part in parts) > MAX_UNPACKED_BYTES:
-        raise refuse(UNPACKED_TOO_LARGE)
-    unpacked = 0
-    for part in parts:
-        tail = b""
-        with archive.open(part) as stream:  # the declared sizes may lie: count what comes out
-            while chunk := stream.read(64 * 1024):
-                unpacked += len(chunk)
-                if unpacked > MAX_UNPACKED_BYTES:
-                    raise refuse(UNPACKED_TOO_LARGE)
-                window = (tail + chunk).lower()
-                if b"<!doctype" in window or b"<!entity" in window:
-                    raise refuse(DECLARATION)
-                if part.filename.lower() == "[content_types].xml" and any(m in window for m in _MACRO_MARKERS):
-                    raise refuse(MACRO)
-                tail = window[-16:]
+        read_package(content, required="xl/workbook.xml", max_parts=MAX_PARTS, max_unpacked=MAX_UNPACKED_BYTES)
+    except PackageRefused as refused:
+        raise refuse(_MESSAGES[refused.reason]) from None

@@ -5,19 +5,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from engine.domain.secrets import scrub
 from engine.persistence.models import AuditEvent, User
-
-SECRET_WORDS = ("password", "mat_khau", "secret", "token")
-
-
-def scrub(value: Any) -> Any:
-    """Drop every key that names a secret, at any depth."""
-    if isinstance(value, dict):
-        return {k: scrub(v) for k, v in value.items()
-                if not any(w in str(k).lower() for w in SECRET_WORDS)}
-    if isinstance(value, list):
-        return [scrub(v) for v in value]
-    return value
 
 
 def record(session: Session, actor: User | None, action: str, *, instance_id: int | None = None,
