@@ -4,7 +4,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 MAX_FORM_BYTES = 1_000_000
 MAX_SUBMISSION_BYTES = 1_000_000
@@ -78,3 +80,29 @@ def to_decimal(value: object) -> Decimal | None:
     if not number.is_finite() or not math.isfinite(float(number)):
         return None
     return number
+
+
+def has_condition(comp: dict) -> bool:
+    """The component may be hidden by a `conditional.hide` expression."""
+    conditional = comp.get("conditional")
+    return isinstance(conditional, dict) and bool(conditional.get("hide"))
+
+
+def store(out: dict, path: Sequence[str], value: object) -> None:
+    """Put `value` at the dotted `path` of `out`, creating the objects on the way."""
+    for segment in path[:-1]:
+        out = out.setdefault(segment, {})
+    out[path[-1]] = value
+
+
+def option_list(comp: dict, context: dict[str, Any]) -> list | None:
+    """A choice field's raw options: its static `values`, or the context list its `valuesKey` names
+    (form-js reads it as one top-level name); None when the browser computes them (a FEEL
+    `valuesExpression`, or a `valuesKey` without a list)."""
+    if comp.get("valuesExpression"):
+        return None
+    key = comp.get("valuesKey")
+    raw = context.get(key) if key else comp.get("values")
+    if isinstance(raw, list):
+        return raw
+    return None if key else []

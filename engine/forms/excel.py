@@ -8,7 +8,6 @@ macros, XML declarations and row count are checked before openpyxl parses anythi
 from __future__ import annotations
 
 import io
-import unicodedata
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,10 +16,12 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from engine.calendar import DEFAULT_TZ
 from engine.domain.errors import InvalidData, NotFound
 from engine.domain.messages import Message
+from engine.domain.text import slug
 from engine.forms import excel_template
-from engine.forms.common import CONTAINER_TYPES, INPUT_TYPES, MAX_DEPTH, is_repeating
+from engine.forms.common import CONTAINER_TYPES, INPUT_TYPES, MAX_DEPTH, has_condition, is_repeating, store
 from engine.forms.excel_cells import ABSENT, CellError, Column, cell_value, normalized
 from engine.forms.excel_package import MAX_UNPACKED_BYTES, NOT_XLSX, check_package, refuse
 from engine.forms.messages import msg
@@ -141,7 +142,7 @@ def _collect(components: list, prefix: tuple[str, ...], hidden: bool,
     for child in components:
         if not isinstance(child, dict):
             continue
-        kind, conditional = child.get("type"), hidden or _has_condition(child)
+        kind, conditional = child.get("type"), hidden or has_condition(child)
         if kind in CONTAINER_TYPES and not is_repeating(child) and isinstance(child.get("components"), list):
             raw = child.get("path")
             path = prefix + tuple(raw.split(".")) if isinstance(raw, str) and raw else prefix
@@ -151,11 +152,6 @@ def _collect(components: list, prefix: tuple[str, ...], hidden: bool,
             out.append((".".join((*prefix, child["key"])), child, conditional))
 
 
-def _has_condition(comp: dict) -> bool:
-    conditional = comp.get("conditional")
-    return isinstance(conditional, dict) and bool(conditional.get("hide"))
-
-
 def list_fields(schema: dict | None, path: str) -> list[Column]:
     """The list's input fields in form order, one spreadsheet column each (A, B, …)."""
     return _columns(find_list(schema, path))
@@ -163,10 +159,7 @@ def list_fields(schema: dict | None, path: str) -> list[Column]:
 
 def file_name(schema: dict | None, path: str) -> str:
     """An ASCII file name from the list's label: "Danh sách tài khoản cá nhân" → danh-sach-tai-khoan-ca-nhan.xlsx."""
-    label = _label(find_list(schema, path), path).replace("đ", "d").replace("Đ", "D")
-    ascii_text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().lower()
-    slug = "-".join("".join(ch if ch.isalnum() else " " for ch in ascii_text).split())[:80].strip("-")
-    return f"{slug or 'danh-sach'}.xlsx"
+    return f"{slug(_label(find_list(schema, path), path), 80) or 'danh-sach'}.xlsx"
 
 
 def blank_workbook(schema: dict | None, path: str, *, context: dict[str, Any] | None = None,
@@ -313,22 +306,16 @@ def _convert(sheet: _Sheet, columns: list[Column], path: str, context: dict[str,
             if problem is not None:
                 rows.add(index, column, problem)
             elif converted is not ABSENT:
-                _put(row, column.key.split("."), converted)
+                store(row, column.key.split("."), converted)
         rows.data.append(row)
     return rows
-
-
-def _put(row: dict[str, Any], keys: list[str], value: object) -> None:
-    for key in keys[:-1]:
-        row = row.setdefault(key, {})
-    row[keys[-1]] = value
 
 
 def _validate(comp: dict, rows: _Rows, context: dict[str, Any]) -> list[dict[str, Any]]:
     """The form's own checks on all rows; their errors are placed by row and column."""
     segments = rows.path.split(".")
     data: dict[str, Any] = {}
-    _put(data, segments, rows.data)
+    store(data, segments, rows.data)
     only_list = {**comp, "path": rows.path}
     only_list.pop("conditional", None)  # the person imports into this list on purpose
     cleaned, errors = validate_submission({"components": [only_list]}, data, context)
@@ -350,7 +337,7 @@ def _validate(comp: dict, rows: _Rows, context: dict[str, Any]) -> list[dict[str
 
 
 def read_rows(schema: dict | None, path: str, content: bytes, *, context: dict[str, Any] | None = None,
-              max_bytes: int = DEFAULT_MAX_BYTES, timezone: str = "Asia/Ho_Chi_Minh") -> list[dict[str, Any]]:
+              max_bytes: int = DEFAULT_MAX_BYTES, timezone: str = DEFAULT_TZ) -> list[dict[str, Any]]:
     """The list's rows from an uploaded .xlsx, as the form would store them; InvalidData if anything is wrong.
 
     `context` is the data the form opened with (options from `valuesKey`, row count of a

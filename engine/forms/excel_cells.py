@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.domain.messages import Message
-from engine.forms.common import JS_SPACE, to_decimal
+from engine.forms.common import JS_SPACE, option_list, to_decimal
 from engine.forms.messages import NOT_NUMBER, msg
 from engine.forms.submission import FieldError
 
@@ -85,13 +85,9 @@ def normalized(text: str) -> str:
 
 def options(column: Column, context: dict[str, Any]) -> list[tuple[str, object]] | None:
     """(label, value) of a choice field's options; None when the browser computes them."""
-    comp = column.component
-    if comp.get("valuesExpression"):
+    raw = option_list(column.component, context)
+    if raw is None:
         return None
-    key = comp.get("valuesKey")
-    raw = context.get(key) if key else comp.get("values")
-    if not isinstance(raw, list):
-        return None if key else []
     pairs: list[tuple[str, object]] = []
     for option in raw:
         value = option.get("value") if isinstance(option, dict) else option

@@ -2,24 +2,22 @@
 from __future__ import annotations
 
 import io
-import re
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from engine.forms.common import MAX_ROWS, is_count, is_finite_number
 from engine.forms.excel_cells import CHOICE_SEPARATOR, Column, options
+from engine.reports.excel import BORDER, sheet_name, style_header
 
 GUIDE_SHEET = "Hướng dẫn"
 OPTIONS_SHEET = "Danh mục"
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-_HEADER_FONT = Font(bold=True, color="FFFFFF")
+DATA_SHEET = "Danh sách"  # the data sheet's name when the list's label gives none
+#: The templates' header blue; the rest of the header look is the exports' (engine.reports.excel).
 _HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
-_THIN = Side(style="thin", color="9DB3CC")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _NUMBER_FORMATS = {"date": "DD/MM/YYYY", "time": "HH:MM", "datetime": "DD/MM/YYYY HH:MM"}
 _FORMATS = {
@@ -37,11 +35,9 @@ _DATETIME_FORMATS = {
 
 
 def sheet_title(label: str) -> str:
-    """An Excel sheet name from the list's label: ≤ 31 characters, none of []:*?/\\."""
-    title = " ".join(_SHEET_FORBIDDEN.sub(" ", label).split()).strip("'")[:31].strip()
-    if not title or title.casefold() in (GUIDE_SHEET.casefold(), OPTIONS_SHEET.casefold()):
-        return "Danh sách"
-    return title
+    """The data sheet's name: the list's label as Excel accepts it, never the name of the other sheets."""
+    title = sheet_name(label, DATA_SHEET)
+    return DATA_SHEET if title.casefold() in (GUIDE_SHEET.casefold(), OPTIONS_SHEET.casefold()) else title
 
 
 def build(label: str, columns: list[Column], context: dict[str, Any], *, form_id: str, path: str,
@@ -68,13 +64,6 @@ def build(label: str, columns: list[Column], context: dict[str, Any], *, form_id
     return out.getvalue()
 
 
-def _style_header_row(sheet: Worksheet, row: int, count: int) -> None:
-    for index in range(1, count + 1):
-        cell = sheet.cell(row, index)
-        cell.font, cell.fill, cell.border = _HEADER_FONT, _HEADER_FILL, _BORDER
-        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-
-
 def _width(column: Column) -> float:
     longest = max(len(word) for word in column.header.split()) if column.header.split() else 10
     length = (column.component.get("validate") or {}).get("maxLength")
@@ -95,7 +84,7 @@ def _header(sheet: Worksheet, columns: list[Column]) -> None:
             dimension.number_format = "@"  # keeps leading zeros and long digit strings as typed
         elif column.kind == "datetime" and subtype in _NUMBER_FORMATS:
             dimension.number_format = _NUMBER_FORMATS[subtype]
-    _style_header_row(sheet, 1, len(columns))
+    style_header(sheet, 1, len(columns), fill=_HEADER_FILL)
     sheet.row_dimensions[1].height = 45
     sheet.freeze_panes = "A2"
 
@@ -159,11 +148,11 @@ def _format(column: Column) -> str:
     return _FORMATS.get(column.kind, "")
 
 
-def _guide(guide: Worksheet, sheet_name: str, label: str, columns: list[Column], context: dict[str, Any],
+def _guide(guide: Worksheet, data_sheet: str, label: str, columns: list[Column], context: dict[str, Any],
            max_bytes: int) -> None:
     guide.cell(1, 1, f"Hướng dẫn nhập “{label}” từ Excel").font = Font(bold=True, size=14, color="1F4E79")
     notes = [
-        f"1. Nhập mỗi dòng một mục vào trang “{sheet_name}”, bắt đầu từ dòng 2; dòng để trống được bỏ qua.",
+        f"1. Nhập mỗi dòng một mục vào trang “{data_sheet}”, bắt đầu từ dòng 2; dòng để trống được bỏ qua.",
         "2. Giữ nguyên hàng tiêu đề (dòng 1): không đổi tên, thêm, bớt hay đổi thứ tự cột. "
         "Cột có dấu * là bắt buộc.",
         "3. Chỉ nhập giá trị, không dùng công thức. Lưu tệp dạng .xlsx (không nhận .xls, .csv, tệp có macro).",
@@ -177,7 +166,7 @@ def _guide(guide: Worksheet, sheet_name: str, label: str, columns: list[Column],
     titles = ["Cột", "Tiêu đề", "Bắt buộc", "Giá trị cho phép", "Định dạng", "Độ dài tối đa", "Ghi chú"]
     for index, title in enumerate(titles, start=1):
         guide.cell(top, index, title)
-    _style_header_row(guide, top, len(titles))
+    style_header(guide, top, len(titles), fill=_HEADER_FILL)
     for row, column in enumerate(columns, start=top + 1):
         length = (column.component.get("validate") or {}).get("maxLength")
         description = column.component.get("description")
@@ -186,6 +175,6 @@ def _guide(guide: Worksheet, sheet_name: str, label: str, columns: list[Column],
                   description if isinstance(description, str) else ""]
         for index, value in enumerate(values, start=1):
             cell = guide.cell(row, index, value)
-            cell.alignment, cell.border = _WRAP, _BORDER
+            cell.alignment, cell.border = _WRAP, BORDER
     for letter, width in zip("ABCDEFG", (7, 32, 10, 44, 36, 14, 44), strict=True):
         guide.column_dimensions[letter].width = width

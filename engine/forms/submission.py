@@ -12,8 +12,10 @@ from engine.forms.common import (
     MAX_DEPTH,
     MAX_ROWS,
     MAX_SUBMISSION_BYTES,
+    has_condition,
     is_count,
     is_repeating,
+    store,
 )
 from engine.forms.messages import (
     DATA_NOT_JSON,
@@ -101,7 +103,7 @@ def validate_submission(schema: dict, data: object,
 def _validate_components(components: list, scope: _Scope, prefix: tuple[str, ...],
                          conditional: bool) -> None:
     for comp in components:
-        ctype, hidden = comp.get("type"), conditional or _has_condition(comp)
+        ctype, hidden = comp.get("type"), conditional or has_condition(comp)
         if ctype in CONTAINER_TYPES and not is_repeating(comp):
             path = prefix + tuple(comp["path"].split(".")) if comp.get("path") else prefix
             _validate_components(comp.get("components", []), scope, path, hidden)
@@ -124,13 +126,13 @@ def _validate_input(comp: dict, scope: _Scope, path: tuple[str, ...], conditiona
         return
     # Optional whitespace-only text goes on to the checker: it is kept as typed, not stripped.
     if raw is None or raw == "" or (missing and ctype not in _TEXT_TYPES):
-        _store(scope.out, path, _EMPTY[ctype])
+        store(scope.out, path, _EMPTY[ctype])
         return
     value, problem = CHECKERS[ctype](comp, raw, scope.context)
     if problem is not None:
         scope.error(path, comp, problem)
     else:
-        _store(scope.out, path, value)
+        store(scope.out, path, value)
 
 
 def _is_missing(ctype: str, raw: object) -> bool:
@@ -164,7 +166,7 @@ def _validate_list(comp: dict, scope: _Scope, path: tuple[str, ...], conditional
         row_scope = _Scope(row, {}, scope.at + path + (str(index),), scope.context, scope.errors)
         _validate_components(comp.get("components", []), row_scope, (), conditional)
         cleaned.append(row_scope.out)
-    _store(scope.out, path, cleaned)
+    store(scope.out, path, cleaned)
 
 
 def _fixed_row_count(comp: dict, scope: _Scope, path: tuple[str, ...]) -> int:
@@ -176,11 +178,6 @@ def _fixed_row_count(comp: dict, scope: _Scope, path: tuple[str, ...]) -> int:
     return default if is_count(default) else 1
 
 
-def _has_condition(comp: dict) -> bool:
-    conditional = comp.get("conditional")
-    return isinstance(conditional, dict) and bool(conditional.get("hide"))
-
-
 def _lookup(data: object, path: tuple[str, ...]) -> tuple[bool, object]:
     for segment in path:
         if isinstance(data, dict) and segment in data:
@@ -190,12 +187,6 @@ def _lookup(data: object, path: tuple[str, ...]) -> tuple[bool, object]:
         else:
             return False, None
     return True, data
-
-
-def _store(out: dict, path: tuple[str, ...], value: object) -> None:
-    for segment in path[:-1]:
-        out = out.setdefault(segment, {})
-    out[path[-1]] = value
 
 
 # ---------------------------------------------------------------- listing

@@ -15,6 +15,7 @@ from engine.forms.common import (
     is_finite_number,
     option_key,
     option_keys,
+    option_list,
     to_decimal,
 )
 from engine.forms.messages import (
@@ -132,14 +133,8 @@ def _check_checkbox(comp: dict, raw: object, context: dict) -> Checked:
 
 def _allowed(comp: dict, context: dict) -> set[tuple[str, object]] | None:
     """Allowed option identities, or None when they are computed in the browser."""
-    if comp.get("valuesExpression"):
-        return None  # FEEL cannot be evaluated here
-    key = comp.get("valuesKey")
-    if key:
-        options = context.get(key)  # form-js reads valuesKey as one top-level name
-        return option_keys(options) if isinstance(options, list) else None
-    values = comp.get("values")
-    return option_keys(values) if isinstance(values, list) else set()
+    options = option_list(comp, context)
+    return None if options is None else option_keys(options)
 
 
 def _check_choice(value: object, allowed: set[tuple[str, object]] | None) -> Message | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import enum
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from engine.domain.enums import InstanceStatus
 from engine.domain.errors import DomainError, NotFound
 from engine.domain.messages import Message
+from engine.domain.text import ascii_words
 
 MAX_FILE_BYTES = 256 * 1024
 _ID = re.compile(r"[a-z0-9_]{1,64}")
@@ -96,9 +96,7 @@ def match_key(text: Any) -> str:
 
     "TW - Tỉnh - Huyện", "tw_tinh_huyen" and "TW – TỈNH – HUYỆN" are the same group.
     """
-    decomposed = unicodedata.normalize("NFD", str(text).replace("đ", "d").replace("Đ", "D"))
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    return "_".join(re.findall(r"[0-9a-z]+", plain))
+    return "_".join(ascii_words(str(text)))
 
 
 # ---------------------------------------------------------------- loading
@@ -159,21 +157,15 @@ def parse(data: Any, source: str = "định nghĩa") -> ReportDefinition:
         if texts[key] and not _VARIABLE.fullmatch(texts[key]):
             check.add(key, "phải là tên biến của quy trình (chữ không dấu, chữ số, “_”)",
                       "must be a process variable name (letters, digits, “_”)")
+    # The text keys are the definition's fields; one left empty takes the field's default.
+    given: dict[str, Any] = {key: text for key, text in texts.items() if text}
     procedures = check.names(data, "procedures")
     statuses = _statuses(check, data.get("statuses"))
-    groups = _groups(check, data.get("groups"), texts["other_label"] or "Khác")
+    groups = _groups(check, data.get("groups"), given.get("other_label", ReportDefinition.other_label))
     period = _period(check, data.get("period", Period.QUARTER.value))
     if check.problems:
         raise _refused(source, check.problems)
-    return ReportDefinition(
-        id=texts["id"], title=texts["title"], procedures=procedures, statuses=statuses,
-        group_field=texts["group_field"], groups=groups, period=period, date_field=texts["date_field"] or None,
-        title_en=texts["title_en"], short_title=texts["short_title"], subtitle=texts["subtitle"],
-        source=texts["source"],
-        description=texts["description"], date_label=texts["date_label"],
-        group_header=texts["group_header"] or "Nhóm", value_header=texts["value_header"],
-        other_label=texts["other_label"] or "Khác",
-    )
+    return ReportDefinition(**given, procedures=procedures, statuses=statuses, groups=groups, period=period)
 
 
 _REQUIRED_TEXT = frozenset({"id", "title", "group_field"})

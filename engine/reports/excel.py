@@ -23,9 +23,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from engine.calendar import DEFAULT_TZ
+
 #: Who the files say made them (File → Info in Excel).
 CREATOR = "Hệ thống quy trình nội bộ"
-DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 SHEET_NAME_MAX = 31
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
@@ -82,11 +83,19 @@ class Row:
     emphasis: bool = False
 
 
-def sheet_name(title: str) -> str:
-    """A name Excel accepts for a sheet: at most 31 characters, none of []:*?/\\, not blank."""
+def sheet_name(title: str, fallback: str = "Bang") -> str:
+    """A name Excel accepts for a sheet: at most 31 characters, none of []:*?/\\, else `fallback`."""
     name = _SHEET_FORBIDDEN.sub(" ", ILLEGAL_CHARACTERS_RE.sub("", title))
     name = " ".join(name.split()).strip("'")[:SHEET_NAME_MAX].strip().strip("'")
-    return name or "Bang"
+    return name or fallback
+
+
+def style_header(ws: Any, row: int, count: int, *, fill: PatternFill = HEADER_FILL) -> None:
+    """The header look every sheet shares: white bold text on `fill`, thin borders, centred and wrapped."""
+    for index in range(1, count + 1):
+        cell = ws.cell(row=row, column=index)
+        cell.font, cell.fill, cell.border = HEADER_FONT, fill, BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
 def table_workbook(title: str, columns: Sequence[Column], rows: Iterable[Row | Sequence[Any]], *,
@@ -171,10 +180,7 @@ def _header(ws: Any, columns: Sequence[Column], top: int) -> int:
                 ws.merge_cells(start_row=top, start_column=first, end_row=top, end_column=last)
     for row_no in range(top, bottom + 1):
         ws.row_dimensions[row_no].height = 32
-        for index in range(1, len(columns) + 1):
-            cell = ws.cell(row=row_no, column=index)
-            cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BORDER
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        style_header(ws, row_no, len(columns))
     return bottom
 
 
