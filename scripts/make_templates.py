@@ -106,6 +106,11 @@ def tag(where: Container, text: str) -> Paragraph:
     return para(where, text, size=11, after=0, align="left")
 
 
+def gap(where: Container, size: float) -> Paragraph:
+    """An empty paragraph of `size` points: the space between blocks."""
+    return para(where, "", size=size, after=0)
+
+
 def rule(where: Container, width_cm: float, column_cm: float) -> Paragraph:
     """A short horizontal line, centred: an empty 2 pt paragraph with a bottom border."""
     side = max((column_cm - 0.4 - width_cm) / 2, 0)
@@ -215,12 +220,12 @@ def header(document: DocumentObject, kind: Kind) -> None:
         para(number, "{{ van_ban.trich_yeu }}", size=12, align="center", after=0)
     first_paragraph(date, "{{ van_ban.dia_danh_ngay }}", size=14, italic=True, align="center", after=0, before=6)
     if kind.name:
-        para(document, "", size=8, after=0)
+        gap(document, 8)
         para(document, kind.name, size=14, bold=True, align="center", after=0, before=12)
         para(document, f"{{{{ van_ban.trich_yeu or '{kind.default_title}' }}}}", size=14, bold=True,
              align="center", after=0)
         rule(document, 3.0, TEXT_WIDTH_CM)
-    para(document, "", size=8, after=0)
+    gap(document, 8)
 
 
 def kinh_gui(document: DocumentObject, default: str) -> None:
@@ -234,7 +239,7 @@ def kinh_gui(document: DocumentObject, default: str) -> None:
     tag(document, "{%p else %}")
     para(document, "Kính gửi: {{ ds_kinh_gui|first }}.", align="center", after=0, before=6)
     tag(document, "{%p endif %}")
-    para(document, "", size=8, after=0)
+    gap(document, 8)
 
 
 def lines(document: DocumentObject, expression: str, *, prefix: str = "") -> None:
@@ -249,20 +254,42 @@ def body(document: DocumentObject, text: str, **style: object) -> Paragraph:
     return para(document, text, **style)  # type: ignore[arg-type]
 
 
-def data_table(document: DocumentObject, columns: Sequence[tuple[str, float, str]], loop: str,
-               *, size: float = 12) -> Table:
-    """A bordered table: a header row, then one row per item (`{%tr for … %}` … `{%tr endfor %}`)."""
-    table = document.add_table(rows=4, cols=len(columns))
+def grid_table(document: DocumentObject, rows: int, widths: Sequence[float]) -> Table:
+    """A bordered, centred table of fixed column widths."""
+    table = document.add_table(rows=rows, cols=len(widths))
     table.style = document.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    _widths(table, [width for _title, width, _cell in columns])
-    for cell, (title, _width, _value) in zip(table.rows[0].cells, columns, strict=True):
+    _widths(table, widths)
+    return table
+
+
+def heading_row(table: Table, titles: Sequence[str], size: float) -> None:
+    """The first row: column titles in bold, repeated on every page."""
+    for cell, title in zip(table.rows[0].cells, titles, strict=True):
         first_paragraph(cell, title, size=size, bold=True, align="center", after=0)
-    first_paragraph(table.rows[1].cells[0], f"{{%tr {loop} %}}", size=size, align="left", after=0)
-    for index, (cell, (_title, _width, value)) in enumerate(zip(table.rows[2].cells, columns, strict=True)):
-        first_paragraph(cell, value, size=size, align="center" if index == 0 else "left", after=0)
-    first_paragraph(table.rows[3].cells[0], "{%tr endfor %}", size=size, align="left", after=0)
     _repeat_header(table)
+
+
+def tag_row(table: Table, index: int, text: str, size: float) -> None:
+    """A row holding one docxtpl row tag ({%tr … %}): the row disappears when the document is made."""
+    first_paragraph(table.rows[index].cells[0], text, size=size, align="left", after=0)
+
+
+def item_row(table: Table, index: int, values: Sequence[str], size: float) -> None:
+    """One row of values, the first (the number) centred."""
+    for column, (cell, value) in enumerate(zip(table.rows[index].cells, values, strict=True)):
+        first_paragraph(cell, value, size=size, align="center" if column == 0 else "left", after=0)
+
+
+def data_table(document: DocumentObject, columns: Sequence[tuple[str, float, str]], loop: str,
+               *, size: float = 12) -> Table:
+    """A bordered table: a header row, then one row per item (`{%tr for … %}` … `{%tr endfor %}`), then a gap."""
+    table = grid_table(document, 4, [width for _title, width, _cell in columns])
+    heading_row(table, [title for title, _width, _value in columns], size)
+    tag_row(table, 1, f"{{%tr {loop} %}}", size)
+    item_row(table, 2, [value for _title, _width, value in columns], size)
+    tag_row(table, 3, "{%tr endfor %}", size)
+    gap(document, 6)
     return table
 
 
@@ -274,7 +301,7 @@ def signature(document: DocumentObject, *, authority: str, title: str, recipient
     """
     tag(document, f"{{%p set qh_ky = quyen_han_ky or '{authority}' %}}")
     tag(document, f"{{%p set cv_ky = chuc_vu_ky if quyen_han_ky else (chuc_vu_ky or '{title}') %}}")
-    para(document, "", size=8, after=0)
+    gap(document, 8)
     table = document.add_table(rows=1, cols=2)
     _widths(table, (7.4, 9.1))
     _no_break(table)
@@ -288,10 +315,8 @@ def signature(document: DocumentObject, *, authority: str, title: str, recipient
     tag(right, "{%p if cv_ky %}")
     para(right, "{{ cv_ky|upper }}", size=14, bold=True, align="center", after=0)
     tag(right, "{%p endif %}")
-    para(right, "", size=14, after=0)
-    para(right, "", size=14, after=0)
-    para(right, "", size=14, after=0)
-    para(right, "", size=14, after=0)
+    for _line in range(4):  # space for the signature and the seal
+        gap(right, 14)
     para(right, "{{ nguoi_ky }}", size=14, bold=True, align="center", after=0)
 
 
@@ -315,7 +340,6 @@ def email_account_reply() -> DocumentObject:
         ("Kết quả", 2.6, "{{ r.ket_qua }}"),
         ("Địa chỉ thư điện tử", 4.2, "{{ r.dia_chi }}"),
     ], "for r in rows")
-    para(document, "", size=6, after=0)
     tag(document, "{%p if rows|selectattr('thao_tac', 'in', ['cap_moi', 'cap_lai_mat_khau'])|list %}")
     body(document, "Mật khẩu khởi tạo được gửi riêng đến từng người sử dụng, không ghi trong văn bản này; "
                    "đề nghị người sử dụng đổi mật khẩu ngay khi đăng nhập lần đầu.")
@@ -342,7 +366,6 @@ def thong_bao() -> DocumentObject:
         ("Nội dung", 3.3, "{{ r.thao_tac_ten }}"),
         ("Kết quả", 3.8, "{{ r.ket_qua }}"),
     ], "for r in rows")
-    para(document, "", size=6, after=0)
     tag(document, "{%p endif %}")
     body(document, "{{ ket_luan or 'Thông báo để các cơ quan, đơn vị, cá nhân có liên quan biết, thực hiện./.' }}")
     signature(document, authority="KT. GIÁM ĐỐC", title="PHÓ GIÁM ĐỐC",
@@ -364,33 +387,22 @@ def phu_luc_ii() -> DocumentObject:
     body(document, "1. Danh sách cán bộ kỹ thuật trực vận hành tại các điểm cầu:", bold=True)
     tag(document, "{%p set nhom_ky_thuat = [('giam_sat_mcu', 'I', 'Giám sát hệ thống MCU'), "
                   "('diem_cau_chinh', 'II', 'Điểm cầu chính'), ('diem_cau_ve_tinh', 'III', 'Điểm cầu vệ tinh')] %}")
-    widths = (1.4, 4.3, 3.5, 2.6, 2.7, 2.0)
-    table = document.add_table(rows=7, cols=6)
-    table.style = document.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    _widths(table, widths)
-    titles = ("Stt", "Điểm cầu", "Tên cán bộ kỹ thuật", "Số điện thoại", "Thời gian", "Ghi chú")
-    for cell, title in zip(table.rows[0].cells, titles, strict=True):
-        first_paragraph(cell, title, size=12, bold=True, align="center", after=0)
-    first_paragraph(table.rows[1].cells[0], "{%tr for ma_nhom, so_nhom, ten_nhom in nhom_ky_thuat %}",
-                    size=12, align="left", after=0)
+    table = grid_table(document, 7, (1.4, 4.3, 3.5, 2.6, 2.7, 2.0))
+    heading_row(table, ("Stt", "Điểm cầu", "Tên cán bộ kỹ thuật", "Số điện thoại", "Thời gian", "Ghi chú"), 12)
+    tag_row(table, 1, "{%tr for ma_nhom, so_nhom, ten_nhom in nhom_ky_thuat %}", 12)
     group = table.rows[2].cells
     first_paragraph(group[0], "{{ so_nhom }}", size=12, bold=True, align="center", after=0)
     merged = group[1].merge(group[5])
     for paragraph in merged.paragraphs:
         paragraph._p.getparent().remove(paragraph._p)
     para(merged, "{{ ten_nhom }}", size=12, bold=True, align="left", after=0)
-    first_paragraph(table.rows[3].cells[0], "{%tr for r in ky_thuat|selectattr('vi_tri', 'equalto', ma_nhom) %}",
-                    size=12, align="left", after=0)
-    values = ("{{ loop.index }}", "{{ r.diem_cau }}", "{{ r.ho_ten }}", "{{ r.dien_thoai }}",
-              "{{ r.thoi_gian }}", "{{ r.ghi_chu }}")
-    for index, (cell, value) in enumerate(zip(table.rows[4].cells, values, strict=True)):
-        first_paragraph(cell, value, size=12, align="center" if index == 0 else "left", after=0)
+    tag_row(table, 3, "{%tr for r in ky_thuat|selectattr('vi_tri', 'equalto', ma_nhom) %}", 12)
+    item_row(table, 4, ("{{ loop.index }}", "{{ r.diem_cau }}", "{{ r.ho_ten }}", "{{ r.dien_thoai }}",
+                        "{{ r.thoi_gian }}", "{{ r.ghi_chu }}"), 12)
     # Two loops close here: the rows of one group, then the groups (one docxtpl tag per row).
-    first_paragraph(table.rows[5].cells[0], "{%tr endfor %}", size=12, align="left", after=0)
-    first_paragraph(table.rows[6].cells[0], "{%tr endfor %}", size=12, align="left", after=0)
-    _repeat_header(table)
-    para(document, "", size=6, after=0)
+    tag_row(table, 5, "{%tr endfor %}", 12)
+    tag_row(table, 6, "{%tr endfor %}", 12)
+    gap(document, 6)
     body(document, "2. Dự kiến thời gian vận hành thử:", bold=True)
     data_table(document, [
         ("Stt", 1.4, "{{ r.stt or loop.index }}"),
@@ -398,7 +410,6 @@ def phu_luc_ii() -> DocumentObject:
         ("Thời gian bắt đầu", 5.5, "{{ r.thoi_gian }}"),
         ("Ghi chú", 5.0, "{{ r.ghi_chu }}"),
     ], "for r in kiem_tra")
-    para(document, "", size=6, after=0)
     body(document, "Trung tâm Chuyển đổi số tỉnh Đồng Tháp thông báo để các cơ quan, đơn vị liên quan phối hợp./.")
     signature(document, authority="GIÁM ĐỐC", title="", recipients="['Như trên', 'Các cơ quan là điểm cầu']",
               keep="van_ban.don_vi")
@@ -424,7 +435,6 @@ def phu_luc_iii() -> DocumentObject:
         ("Thiết bị phục vụ hội nghị", 4.4, "{{ r.thiet_bi }}"),
         ("Ghi chú", 3.0, "{{ r.ghi_chu }}"),
     ], "for r in diem_cau")
-    para(document, "", size=6, after=0)
     body(document, "5. Sự cố xảy ra trong thời gian triển khai hội nghị truyền hình trực tuyến:")
     lines(document, "su_co or 'Không có sự cố.'")
     body(document, "6. Đánh giá công tác triển khai hệ thống và đề xuất giải pháp khắc phục:")

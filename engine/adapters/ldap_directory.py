@@ -11,15 +11,14 @@ from __future__ import annotations
 import math
 import ssl
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from typing import Any
 
-from argon2 import PasswordHasher
-
 from engine.adapters.base import AdapterError, CallContext
 from engine.adapters.mail_directory import COLLECTIVE, PERSONAL, Mailbox, carry_out, done, normal_address
+from engine.services.identity import hash_password
 from engine.settings import Settings
 
 with warnings.catch_warnings():
@@ -43,17 +42,13 @@ BRANCHES = {PERSONAL: "people", COLLECTIVE: "collective"}
 ACTIVE, DISABLED = "active", "disabled"
 ENTRY_CLASSES = ["top", "inetOrgPerson", "mailAccount"]
 READ = ["mail", "cn", "displayName", "ou", "title", "mailAccountStatus"]
-SCHEMES = ("ARGON2", "SSHA")
-_ARGON2 = PasswordHasher()
-
-
-def password_hash(password: str, scheme: str) -> str:
-    """The userPassword value: the directory never receives the clear password."""
-    if scheme == "ARGON2":  # verified by slapd's argon2 module (olcModuleLoad: argon2)
-        return "{ARGON2}" + _ARGON2.hash(password)
-    if scheme == "SSHA":  # built into every OpenLDAP, for directories without the module
-        return "{SSHA}" + str(hashed(HASHED_SALTED_SHA, password)).partition("}")[2]
-    raise ValueError(f"LDAP_HASH_SCHEME={scheme!r}: use one of {', '.join(SCHEMES)}")
+#: userPassword values by LDAP_HASH_SCHEME: the directory never receives the clear password.
+HASHERS: dict[str, Callable[[str], str]] = {
+    # verified by slapd's argon2 module (olcModuleLoad: argon2); the platform's own argon2id hash
+    "ARGON2": lambda password: "{ARGON2}" + hash_password(password),
+    # built into every OpenLDAP, for directories without the module
+    "SSHA": lambda password: "{SSHA}" + str(hashed(HASHED_SALTED_SHA, password)).partition("}")[2],
+}
 
 
 def name_attributes(name: str, kind: str) -> dict[str, str]:
@@ -112,7 +107,7 @@ class _Entries:
         attributes: dict[str, Any] = {
             **name_attributes(mailbox.display_name or uid, mailbox.kind), "uid": uid, "mail": mailbox.address,
             "mailAccountStatus": ACTIVE, "mailOperationKey": self._key,
-            "userPassword": password_hash(password, self._dir.password_scheme),
+            "userPassword": self._dir.password_hash(password),
         }
         attributes.update({k: v for k, v in (("ou", mailbox.unit_name), ("title", mailbox.title)) if v})
         branch = self._dir.branch_dn(mailbox.kind)
@@ -147,7 +142,7 @@ class _Entries:
         self._modify(address, replace)
 
     def set_password(self, address: str, password: str) -> None:
-        self._modify(address, {"userPassword": password_hash(password, self._dir.password_scheme)})
+        self._modify(address, {"userPassword": self._dir.password_hash(password)})
 
     def disable(self, address: str) -> None:
         self._modify(address, {"mailAccountStatus": DISABLED})
@@ -164,13 +159,13 @@ class LdapMailDirectory:
     name = "ldap"
 
     def __init__(self, settings: Settings) -> None:
-        if settings.ldap_hash_scheme not in SCHEMES:
-            raise ValueError(f"LDAP_HASH_SCHEME={settings.ldap_hash_scheme!r}: "
-                             f"use one of {', '.join(SCHEMES)}")
+        if settings.ldap_hash_scheme not in HASHERS:
+            raise ValueError(f"LDAP_HASH_SCHEME={settings.ldap_hash_scheme!r}: use one of {', '.join(HASHERS)}")
         self.url = settings.ldap_url
         self.base_dn = settings.ldap_base_dn
         self.domain = settings.mail_domain
         self.password_scheme = settings.ldap_hash_scheme
+        self.password_hash = HASHERS[settings.ldap_hash_scheme]
         self._bind_dn = settings.ldap_bind_dn
         self._bind_password = settings.ldap_bind_password
         self._timeout = settings.ldap_timeout_seconds

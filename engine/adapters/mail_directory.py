@@ -7,17 +7,16 @@ database (the embedded default). The LDAP implementation is `engine.adapters.lda
 """
 from __future__ import annotations
 
-import re
 import secrets
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.adapters.base import CallContext
+from engine.domain.text import ascii_words
 from engine.persistence.models import AdapterOperation, MailAccount
 from engine.services.identity import hash_password
 
@@ -92,16 +91,9 @@ class MailStore(Protocol):
 # ---------------------------------------------------------------- addresses, passwords, outcomes
 
 
-def ascii_fold(text: str) -> str:
-    """Vietnamese text without diacritics, lower case (đ → d)."""
-    text = text.replace("Đ", "D").replace("đ", "d")
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").lower()
-
-
 def local_part(full_name: str, collective: bool) -> str:
     """Given name then initials (Nguyễn Văn An → annv); units use all initials."""
-    words = re.findall(r"[a-z0-9]+", ascii_fold(full_name))
+    words = ascii_words(full_name)
     if not words:
         return "taikhoan"
     if collective:
@@ -173,13 +165,9 @@ def _create(store: MailStore, row: Mapping[str, Any], domain: str) -> dict[str, 
     for address in candidate_addresses(local_part(name, collective), domain):
         # The initial password is never returned: only its hash is kept in the directory,
         # and delivery to the person goes through a separate channel.
-        if not store.taken(address) and store.create(_at(mailbox, address), new_password()):
+        if not store.taken(address) and store.create(replace(mailbox, address=address), new_password()):
             return done(row, address)
     raise AssertionError("unreachable: candidate_addresses never ends")
-
-
-def _at(mailbox: Mailbox, address: str) -> Mailbox:
-    return Mailbox(**{**asdict(mailbox), "address": address})
 
 
 # ---------------------------------------------------------------- the local (database) directory

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from engine.adapters.base import AdapterError, CallContext
+from engine.domain.secrets import scrub
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,6 @@ TRANSIENT_4XX = frozenset({408, 429})
 MAX_BODY_BYTES = 1024 * 1024
 #: Characters of the peer's error body kept in an error message (and so in the incident).
 SHOWN_BODY_CHARS = 500
-#: JSON keys never copied from a peer's body into a message.
-SECRET_WORDS = ("password", "mat_khau", "token", "secret")
 
 #: Receives a password the peer generated: (idempotency key, email, password). The one-time-link
 #: delivery plugs in here; without it the password is dropped.
@@ -91,20 +90,11 @@ def user_fields(row: Mapping[str, Any]) -> dict[str, str]:
     return {wire: str(row[col]).strip() for col, wire in FIELDS.items() if str(row.get(col) or "").strip()}
 
 
-def _without_secrets(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_secrets(v) for k, v in value.items()
-                if not any(word in str(k).lower() for word in SECRET_WORDS)}
-    if isinstance(value, list):
-        return [_without_secrets(v) for v in value]
-    return value
-
-
 def shown_body(body: bytes, token: str) -> str:
     """The peer's body as an operator may see it: secrets dropped, the token masked, truncated."""
     text = body.decode("utf-8", errors="replace").strip()
     with contextlib.suppress(ValueError):  # not JSON: shown as text
-        text = json.dumps(_without_secrets(json.loads(text)), ensure_ascii=False)
+        text = json.dumps(scrub(json.loads(text)), ensure_ascii=False)
     if token:
         text = text.replace(token, "***")
     return text if len(text) <= SHOWN_BODY_CHARS else text[:SHOWN_BODY_CHARS] + "…"

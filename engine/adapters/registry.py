@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -10,6 +11,7 @@ from engine.adapters.ldap_directory import LdapMailDirectory
 from engine.adapters.mail_directory import LocalMailDirectory, MailDirectory
 from engine.adapters.project_software import HttpProjectSoftware
 from engine.documents.issuer import DocumentIssuer
+from engine.persistence.models import utcnow
 from engine.settings import Settings
 
 #: Every topic a diagram may name, for publishing checks without a database.
@@ -25,9 +27,11 @@ def build_mail_directory(settings: Settings, session_factory: Callable[[], Sessi
     raise ValueError(f"MAIL_DIRECTORY={settings.mail_directory!r}: use local or ldap")
 
 
-def build_registry(settings: Settings, session_factory: Callable[[], Session]) -> AdapterRegistry:
+def build_registry(settings: Settings, session_factory: Callable[[], Session],
+                   clock: Callable[[], datetime] = utcnow) -> AdapterRegistry:
+    """Every topic's operation; `clock` dates the documents issued (pass the Services clock)."""
     mail = build_mail_directory(settings, session_factory)
-    documents = DocumentIssuer(session_factory, settings)
+    documents = DocumentIssuer(session_factory, settings, clock=clock)
     project = HttpProjectSoftware(settings.project_software_url, settings.project_software_token,
                                   settings.project_software_timeout_seconds)
     return AdapterRegistry({"mail_directory.apply": mail.apply, "document.render": documents.render,

@@ -18,8 +18,8 @@ import keyword
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,7 @@ from engine.documents.render import RenderError, build_context, render_docx
 from engine.documents.templates import check_template, valid_name
 from engine.documents.vietnamese import date_words, file_name, place_date, reference, two_digits
 from engine.domain.messages import Message
-from engine.persistence.models import Document, ProcedureFile, ProcessInstance
+from engine.persistence.models import Document, ProcedureFile, ProcessInstance, utcnow
 from engine.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,10 +47,6 @@ REQUIRED_PROPERTIES = {
     "doc_type": ("mã loại văn bản, ví dụ CV, TB, BC", "document type code, e.g. CV, TB, BC"),
     "symbol": ("ký hiệu sau số, ví dụ TB-TTCĐS", "symbol after the number, e.g. TB-TTCĐS"),
 }
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -135,7 +131,7 @@ class DocumentIssuer:
     """Issues documents from the templates published with a procedure version."""
 
     def __init__(self, session_factory: Callable[[], Session], settings: Settings,
-                 clock: Callable[[], datetime] = _now) -> None:
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self._sessions = session_factory
         self.settings = settings
         self._clock = clock
@@ -266,4 +262,4 @@ class DocumentIssuer:
             return issued  # the document stands; a retry of the call tries the PDF again
         finally:
             session.close()
-        return Issued(issued.id, issued.number, issued.reference, issued.day, issued.file_name, True)
+        return replace(issued, has_pdf=True)

@@ -26,6 +26,7 @@ from lxml import etree
 
 from engine.documents.vietnamese import date_words, signing_authority, two_digits
 from engine.domain.messages import Message
+from engine.domain.secrets import is_secret
 
 #: Seconds one rendering may take: far above a real template's few hundred milliseconds.
 RENDER_SECONDS = 20.0
@@ -33,8 +34,6 @@ RENDER_SECONDS = 20.0
 MAX_PRODUCT = 1_000_000
 #: Largest result of `**` on whole numbers, in bits (Jinja's `**` chains left to right).
 MAX_POWER_BITS = 100_000
-#: Keys dropped from the data at any depth (the same words as the audit trail's scrub).
-SECRET_WORDS = ("password", "mat_khau", "secret", "token")
 #: The names the issuer sets; data keys with these names are replaced.
 RESERVED = ("van_ban", "co_quan", "ho_so")
 
@@ -155,8 +154,7 @@ def environment() -> DocumentEnvironment:
 def _clean(value: Any) -> Any:
     """Data as the template sees them: no secret keys, no control characters."""
     if isinstance(value, Mapping):
-        return {str(k): _clean(v) for k, v in value.items()
-                if not any(word in str(k).lower() for word in SECRET_WORDS)}
+        return {str(k): _clean(v) for k, v in value.items() if not is_secret(k)}
     if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
     if isinstance(value, str):

@@ -7,11 +7,11 @@ leading zero ("ngày 05 tháng 02 năm 2026", but "ngày 26 tháng 11", "ngày 1
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 
-#: Signer prefixes of the decree: thay mặt, ký thay, quyền, thừa lệnh, thừa ủy quyền.
-SIGNER_PREFIXES = ("TM.", "KT.", "Q.", "TL.", "TUQ.")
+from engine.domain.text import slug, strip_diacritics
+
+# Signer prefixes of the decree: thay mặt, ký thay, quyền, thừa lệnh, thừa ủy quyền.
 _PREFIX = re.compile(r"^(TUQ|TM|KT|TL|Q)(?:\.\s*|\s+)(?=\S)", re.IGNORECASE)
 
 
@@ -60,27 +60,8 @@ def signing_authority(text: str) -> str:
     return text.upper()
 
 
-def ascii_fold(text: str) -> str:
-    """Vietnamese text without diacritics (Đ → D), case kept: for file names."""
-    text = text.replace("Đ", "D").replace("đ", "d")
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-
-
-def slug(text: str, limit: int = 40) -> str:
-    """Lower-case ASCII words joined by hyphens, cut at a word boundary: "phuc-dap-de-nghi"."""
-    words = re.findall(r"[a-z0-9]+", ascii_fold(text).lower())
-    out = ""
-    for word in words:
-        candidate = f"{out}-{word}" if out else word
-        if len(candidate) > limit:
-            break
-        out = candidate
-    return out
-
-
 def file_name(reference_text: str, title: str, extension: str = "docx") -> str:
     """An ASCII file name without slashes: "12-TB-TTCDS_phuc-dap-de-nghi-cap.docx"."""
-    stem = re.sub(r"[^A-Za-z0-9]+", "-", ascii_fold(reference_text)).strip("-") or "van-ban"
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", strip_diacritics(reference_text)).strip("-") or "van-ban"
     topic = slug(re.sub(r"^\s*(V/v|Về việc)\s*", "", title, flags=re.IGNORECASE))
     return f"{stem}_{topic}.{extension}" if topic else f"{stem}.{extension}"

@@ -64,15 +64,12 @@ class _Templates:
         self._checked: dict[str, tuple[bytes | None, list[Message]]] = {}
 
     def _read(self, name: str) -> tuple[bytes | None, list[Message]]:
-        if name in self.uploaded:
-            content = self.uploaded[name]
-        else:
+        content = self.uploaded.get(name)
+        if content is None:
+            # The installation's own folder: read as is, `check_template` refuses one too large.
             path = self.folder / name if self.folder is not None else None
             if path is None or not path.is_file():
                 return None, []
-            if path.stat().st_size > self.max_bytes:
-                return None, [Message(f"Tệp mẫu vượt quá {self.max_bytes // 1024} KB",
-                                      f"The template exceeds {self.max_bytes // 1024} KB")]
             content = path.read_bytes()
         return content, check_template(content, self.max_bytes)
 
@@ -314,13 +311,6 @@ def check(files: Mapping[str, bytes], forms_dir: Path | None, topics: Iterable[s
         checker.check(spec)
     checker.process(model)
     return Checked(model, checker.used_forms, checker.used_templates, problems + checker.problems)
-
-
-def validate(files: Mapping[str, bytes], forms_dir: Path | None, topics: Iterable[str], max_bytes: int,
-             templates_dir: Path | None = None) -> tuple[Any, dict[str, dict[str, Any]], list[Problem]]:
-    """`check` as (model, used forms, problems)."""
-    checked = check(files, forms_dir, topics, max_bytes, templates_dir)
-    return checked.model, checked.forms, checked.problems
 
 
 def content_hash(bpmn: bytes, used_forms: Mapping[str, Any], templates: Mapping[str, bytes] | None = None) -> str:

@@ -82,7 +82,7 @@ def settings(db_url: str) -> Settings:
 
 @pytest.fixture
 def services(settings: Settings, session_factory: sessionmaker[Session], clock: Clock) -> Services:
-    return Services(settings, build_registry(settings, session_factory), clock=clock,
+    return Services(settings, build_registry(settings, session_factory, clock), clock=clock,
                     calendar_overrides=override_loader(session_factory))
 
 

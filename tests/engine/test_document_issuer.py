@@ -3,7 +3,6 @@ PDF copies, publishing with templates, and the whole path through the worker."""
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import re
 import shutil
@@ -19,7 +18,6 @@ from xml.sax.saxutils import quoteattr
 from zoneinfo import ZoneInfo
 
 import pytest
-from docx import Document as open_docx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,6 +42,7 @@ from engine.services import instances
 from engine.services.calendar import override_loader
 from engine.services.context import Services
 from engine.settings import ROOT, Settings
+from tests.engine.docx_files import docx_text, word_file
 
 Uow = Callable[[], UnitOfWork]
 TEMPLATES = ROOT / "processes" / "templates"
@@ -131,13 +130,6 @@ def register_counts(uow: Uow) -> list[tuple[str, str, int, int]]:
     with uow() as u:
         return [(r.issuer, r.register, r.year, r.last_number) for r in u.session.scalars(
             select(DocumentRegister).order_by(DocumentRegister.year, DocumentRegister.register))]
-
-
-def docx_text(content: bytes) -> str:
-    document = open_docx(io.BytesIO(content))
-    parts = [p.text for p in document.paragraphs]
-    parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-    return "\n".join(parts)
 
 
 # ---------------------------------------------------------------- numbers
@@ -258,15 +250,6 @@ def store_template(uow: Uow, version_id: int, name: str, content: bytes) -> None
     with uow() as u:
         u.add(ProcedureFile(version_id=version_id, name=name, content=content, sha256="0" * 64))
         u.commit()
-
-
-def word_file(*texts: str) -> bytes:
-    document = open_docx()
-    for text in texts:
-        document.add_paragraph(text)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 def test_a_sandbox_escape_fails_clearly_and_issues_nothing(issuer, context, uow, instance_id, version) -> None:  # type: ignore[no-untyped-def]
@@ -407,7 +390,7 @@ def test_a_bundled_template_is_found_in_the_templates_folder(publish, uow) -> No
 
 @pytest.fixture
 def worker_services(no_pdf: Settings, session_factory: sessionmaker[Session], clock: Any) -> Iterator[Services]:
-    yield Services(no_pdf, build_registry(no_pdf, session_factory), clock=clock,
+    yield Services(no_pdf, build_registry(no_pdf, session_factory, clock), clock=clock,
                    calendar_overrides=override_loader(session_factory))
 
 

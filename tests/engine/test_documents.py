@@ -19,6 +19,7 @@ from engine.documents import vietnamese as vn
 from engine.documents.render import RenderError, build_context, render_docx
 from engine.documents.templates import check_template, valid_name
 from engine.settings import ROOT
+from tests.engine.docx_files import word_file
 
 TEMPLATES = ROOT / "processes" / "templates"
 DAY = date(2026, 2, 5)
@@ -120,16 +121,6 @@ def render(template: bytes, data: Mapping[str, Any], number: int = 12, symbol: s
 
 def shipped(name: str) -> bytes:
     return (TEMPLATES / name).read_bytes()
-
-
-def docx_with(*texts: str) -> bytes:
-    """A Word file with one paragraph per text (as an administrator would type tags in Word)."""
-    document = open_docx()
-    for text in texts:
-        document.add_paragraph(text)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 # ---------------------------------------------------------------- the shipped templates
@@ -333,7 +324,7 @@ def test_form_text_with_markup_characters_shows_literally() -> None:
 
 
 def test_dates_print_as_day_month_year() -> None:
-    template = docx_with("Ngày đề nghị: {{ ngay_de_nghi }}", "Hạn: {{ han|ngay }}", "Họp {{ ngay_hop|ngay_chu }}",
+    template = word_file("Ngày đề nghị: {{ ngay_de_nghi }}", "Hạn: {{ han|ngay }}", "Họp {{ ngay_hop|ngay_chu }}",
                          "Số lượng: {{ so_luong|so }}; trống: [{{ khong_co }}]; mã: {{ ma }}")
     data = {"ngay_de_nghi": "2026-11-20", "han": "2026-12-01T08:30:00", "ngay_hop": date(2026, 1, 9),
             "so_luong": 7, "khong_co": None, "ma": "2026-11-20-A"}
@@ -355,20 +346,20 @@ def test_dates_print_as_day_month_year() -> None:
 ])
 def test_template_code_cannot_leave_the_sandbox(tag: str, reason: str) -> None:
     with pytest.raises(RenderError) as caught:
-        render(docx_with(f"Nội dung: {tag}"), {"rows": []})
+        render(word_file(f"Nội dung: {tag}"), {"rows": []})
     assert reason in caught.value.message.vi
     assert caught.value.message.en
 
 
 def test_a_template_that_runs_too_long_is_stopped() -> None:
-    template = docx_with("{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}")
+    template = word_file("{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}")
     with pytest.raises(RenderError) as caught:
         render_docx(template, build_context({}, van_ban={}, co_quan={}, ho_so={}), seconds=0.5)
     assert "quá 0.5 giây" in caught.value.message.vi
 
 
 def test_secrets_never_reach_the_template() -> None:
-    template = docx_with("[{{ mat_khau }}][{{ user_password }}][{{ tai_khoan.token }}][{{ tai_khoan.ten }}]")
+    template = word_file("[{{ mat_khau }}][{{ user_password }}][{{ tai_khoan.token }}][{{ tai_khoan.ten }}]")
     data = {"mat_khau": "a", "user_password": "b", "tai_khoan": {"token": "c", "ten": "annv"}}
     assert lines_of(render(template, data)) == ["[][][][annv]"]
 
@@ -408,7 +399,7 @@ def hostile() -> dict[str, tuple[bytes, str]]:
     return {
         "not a zip": (b"%PDF-1.7 this is no Word file", "không phải tệp Word"),
         "truncated zip": (good[: len(good) // 2], "không phải tệp Word"),
-        "zip without document": (rezip(docx_with("x"), replace={}, add={}).replace(b"word/document.xml",
+        "zip without document": (rezip(word_file("x"), replace={}, add={}).replace(b"word/document.xml",
                                                                                    b"word/documenX.xml"),
                                  "thiếu phần word/document.xml"),
         "zip bomb": (bomb.getvalue(), "zip bomb"),
@@ -418,12 +409,12 @@ def hostile() -> dict[str, tuple[bytes, str]]:
         "entity bomb": (rezip(good, replace={"word/document.xml": ENTITY_BOMB}), "không phải XML an toàn"),
         "external entity": (rezip(good, replace={"word/document.xml": EXTERNAL_ENTITY}), "không phải XML an toàn"),
         "broken XML": (rezip(good, replace={"word/document.xml": b"<w:document><w:body>"}), "không phải XML an toàn"),
-        "unclosed loop": (docx_with("Danh sách:", "{%p for r in rows %}", "{{ r.ho_ten }}"), "lỗi cú pháp"),
-        "unclosed tag": (docx_with("Kính gửi: {{ kinh_gui }"), "gần đoạn «Kính gửi: {{ kinh_gui }»"),
-        "unknown filter": (docx_with("{{ ngay_hop|khong_co_bo_loc }}"), "khong_co_bo_loc"),
-        "private attribute": (docx_with("{{ ''.__class__.__mro__ }}"), "thuộc tính nội bộ «__"),
-        "raw XML through safe": (docx_with("{{ noi_dung|safe }}"), "No filter named 'safe'"),
-        "escaping turned off": (docx_with("{% autoescape false %}{{ noi_dung }}{% endautoescape %}"),
+        "unclosed loop": (word_file("Danh sách:", "{%p for r in rows %}", "{{ r.ho_ten }}"), "lỗi cú pháp"),
+        "unclosed tag": (word_file("Kính gửi: {{ kinh_gui }"), "gần đoạn «Kính gửi: {{ kinh_gui }»"),
+        "unknown filter": (word_file("{{ ngay_hop|khong_co_bo_loc }}"), "khong_co_bo_loc"),
+        "private attribute": (word_file("{{ ''.__class__.__mro__ }}"), "thuộc tính nội bộ «__"),
+        "raw XML through safe": (word_file("{{ noi_dung|safe }}"), "No filter named 'safe'"),
+        "escaping turned off": (word_file("{% autoescape false %}{{ noi_dung }}{% endautoescape %}"),
                                 "tắt tự động thoát ký tự"),
     }
 

@@ -1,14 +1,12 @@
 """Running the email_account procedure: who may do what, deadlines, races, and secrets kept out."""
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
-from docx import Document as DocxDocument
 from sqlalchemy import func, select
 
 from engine import worker
@@ -28,6 +26,7 @@ from engine.persistence.models import (
 from engine.persistence.uow import UnitOfWork
 from engine.services import identity, instances
 from engine.services.context import Services
+from tests.engine.docx_files import docx_text
 
 Uow = Callable[[], UnitOfWork]
 
@@ -183,14 +182,6 @@ def test_email_account_happy_path(uow, services, people, published, clock) -> No
     for name, address in (("Nguyễn Văn An", "annv@dongthap.gov.vn"), ("Phạm Thị Hoa", "hoapt@dongthap.gov.vn")):
         assert name in text and address in text
     assert "KT. GIÁM ĐỐC" in text and "Nguyễn Văn Bảy" in text and "Lưu: VT" in text
-
-
-def docx_text(content: bytes) -> str:
-    """Every paragraph and table cell of a DOCX, one per line."""
-    document = DocxDocument(io.BytesIO(content))
-    lines = [p.text for p in document.paragraphs]
-    lines += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-    return "\n".join(lines)
 
 
 def test_invalid_submission_names_fields_and_stores_nothing(uow, services, people, published) -> None:  # type: ignore[no-untyped-def]

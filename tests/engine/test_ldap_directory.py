@@ -320,7 +320,7 @@ def ldap_services(services: Services, settings: Settings, session_factory: sessi
                   server: LdapServer) -> Services:
     """The test's services with MAIL_DIRECTORY=ldap on `server`, built by the real registry."""
     chosen = ldap_settings(server, settings)
-    return Services(chosen, build_registry(chosen, session_factory), clock=services.clock)
+    return Services(chosen, build_registry(chosen, session_factory, services.clock), clock=services.clock)
 
 
 def test_the_worker_provisions_the_rows_in_ldap(uow: Uow, services: Services, settings: Settings,

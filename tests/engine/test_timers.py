@@ -160,7 +160,7 @@ def test_escalation_timer_survives_a_worker_restart(uow, services, people, publi
     engine = make_engine(db_url)
     try:
         factory = make_session_factory(engine)
-        restarted = Services(settings, build_registry(settings, factory), clock=clock)
+        restarted = Services(settings, build_registry(settings, factory, clock), clock=clock)
         assert restarted.runtime is not services.runtime
         worker.run_once(lambda: UnitOfWork(factory), restarted, owner="w-restarted")
     finally:
