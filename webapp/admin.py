@@ -11,14 +11,12 @@ from flask_login import current_user, login_required
 
 from engine.domain.errors import PublishRefused
 from engine.persistence.uow import UnitOfWork
-from engine.services import documents_view, queries
+from engine.services import documents_view, publishing, queries
 from webapp import platform
 from webapp.downloads import attachment
 from webapp.platform import services, text, uow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-#: Diagrams, decision tables, forms and DOCX document templates (the engine checks their content).
-ALLOWED = (".bpmn", ".dmn", ".form", ".docx")
 
 
 def admin_required(view: Any) -> Any:
@@ -62,7 +60,7 @@ def publish() -> Any:
         name = Path(upload.filename or "").name
         if not name:
             continue
-        if not name.endswith(ALLOWED):
+        if not name.endswith(publishing.FILE_SUFFIXES):
             flash(_("Chỉ nhận tệp .bpmn, .dmn, .form và mẫu văn bản .docx (%(name)s).", name=name), "danger")
             return redirect(url_for("admin.versions"))
         files[name] = upload.read(settings.max_upload_bytes + 1)

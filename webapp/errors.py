@@ -1,9 +1,10 @@
 """Maps domain errors and HTTP errors to pages or JSON, in the user's language."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -40,8 +41,18 @@ def details_json(error: domain.DomainError) -> Any:
     return details
 
 
+def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Marks a page route that a script calls: its errors answer in the API's JSON shape."""
+    view.json_errors = True  # type: ignore[attr-defined]
+    return view
+
+
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    """The API, the health check, and routes marked with `json_errors`."""
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "json_errors", False))
 
 
 def error_response(code: str, message: Message, status: int, details: Any = None) -> Any:

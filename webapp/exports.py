@@ -3,33 +3,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.domain.enums import DueState, InstanceStatus, SlaOutcome
+from engine.domain.enums import DueState
 from engine.persistence.models import HumanTask, ProcessInstance
 from engine.reports.excel import Column, Kind, table_workbook
 from engine.services import queries, sla
 from webapp.downloads import attachment
-from webapp.formatting import datetime_local
+from webapp.formatting import datetime_local, due_label, outcome_label, status_label
 from webapp.platform import services, uow
 
 bp = Blueprint("exports", __name__)
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def xlsx_response(data: bytes, file_name: str, display_name: str) -> Response:
-    """A download (webapp.downloads: private, not sniffed) named `file_name` for old clients, a
-    readable ASCII name such as thong-ke-phu-luc-v-2026.xlsx, and `display_name` as `filename*`."""
-    response = attachment(data, display_name, mimetype=XLSX)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{file_name}\"; filename*=UTF-8''{quote(display_name, safe='')}")
-    return response
 
 
 def _stamp() -> str:
@@ -42,29 +30,11 @@ def _today() -> str:
     return services().now().astimezone(ZoneInfo(services().settings.timezone)).date().isoformat()
 
 
-def due_text(state: DueState | None) -> str:
-    """The words of the deadline badge (templates/_due.html)."""
-    return {DueState.DUE_OK: _("Đúng hạn"), DueState.DUE_SOON: _("Sắp đến hạn"),
-            DueState.OVERDUE: _("Quá hạn")}.get(state, "") if state else ""
-
-
-def outcome_text(value: str | None) -> str:
-    words = {SlaOutcome.EARLY.value: _("Xong trước hạn"), SlaOutcome.ON_TIME.value: _("Xong đúng hạn"),
-             SlaOutcome.LATE.value: _("Xong quá hạn")}
-    return words.get(value or "", "")
-
-
-def status_text(status: InstanceStatus) -> str:
-    """The words of the status badge (templates/instances/_status.html)."""
-    return {InstanceStatus.RUNNING: _("Đang xử lý"), InstanceStatus.COMPLETED: _("Hoàn thành"),
-            InstanceStatus.CANCELLED: _("Đã hủy"), InstanceStatus.ERROR: _("Có sự cố")}[status]
-
-
-def instance_due_text(instance: ProcessInstance, state: DueState | None) -> str:
+def instance_due_label(instance: ProcessInstance, state: DueState | None) -> str:
     """The badges of the list's deadline cell, in words: due state, outcome, paused clock."""
     if instance.due_at is None:
         return ""
-    parts: Iterable[str] = (due_text(state), outcome_text(instance.sla_outcome),
+    parts: Iterable[str] = (due_label(state), outcome_label(instance.sla_outcome),
                             _("Tạm dừng tính hạn") if instance.paused_at else "")
     return ", ".join(p for p in parts if p)
 
@@ -81,11 +51,11 @@ def tasks() -> Any:
         shown: list[HumanTask] = queries.tasks_for(work, current_user, sort=sort)
         due = sla.task_states(services(), shown)
         rows = [[t.name, f"#{t.instance_id} · {t.instance.title}", t.instance.initiator_unit.name,
-                 t.created_at, t.due_at, due_text(due.get(t.id))] for t in shown]
+                 t.created_at, t.due_at, due_label(due.get(t.id))] for t in shown]
         data = table_workbook(_("Việc cần làm"), columns, rows, subtitle=_stamp(),
                               timezone=services().settings.timezone)
     day = _today()
-    return xlsx_response(data, f"viec-can-lam-{day}.xlsx", _("Việc cần làm %(day)s.xlsx", day=day))
+    return attachment(data, _("Việc cần làm %(day)s.xlsx", day=day), ascii_name=f"viec-can-lam-{day}.xlsx")
 
 
 @bp.get("/instances/export.xlsx")
@@ -100,7 +70,7 @@ def instances() -> Any:
         shown: list[ProcessInstance] = queries.instances_for(work, current_user)
         due = sla.instance_states(services(), shown)
         rows = [[i.id, i.title, i.initiator_unit.name, i.initiator.full_name, i.created_at, i.due_at,
-                 instance_due_text(i, due.get(i.id)), status_text(i.status)] for i in shown]
+                 instance_due_label(i, due.get(i.id)), status_label(i.status)] for i in shown]
         data = table_workbook(_("Hồ sơ"), columns, rows, subtitle=_stamp(), timezone=services().settings.timezone)
     day = _today()
-    return xlsx_response(data, f"ho-so-{day}.xlsx", _("Hồ sơ %(day)s.xlsx", day=day))
+    return attachment(data, _("Hồ sơ %(day)s.xlsx", day=day), ascii_name=f"ho-so-{day}.xlsx")

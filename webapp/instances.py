@@ -1,11 +1,9 @@
 """Instances: my dossiers, one instance with its diagram and history, and its issued documents."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -15,19 +13,6 @@ from webapp.downloads import attachment
 from webapp.platform import services, uow
 
 bp = Blueprint("instances", __name__)
-
-#: Dates of issue as officials write them (dd/mm/yyyy), in the app's zone.
-DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
-
-
-@bp.app_template_filter("date_local")
-def date_local(value: datetime | None) -> str:
-    """The day of a stored (UTC) time in the app's zone: 27/11/2026 (vi), 27 Nov 2026 (en)."""
-    if value is None:
-        return "—"
-    lang = str(get_locale() or "vi")
-    return format_date(value, DATE_PATTERNS.get(lang, DATE_PATTERNS["vi"]))
-
 
 @bp.get("/instances")
 @login_required
@@ -43,7 +28,7 @@ def detail(instance_id: int) -> Any:
     with uow() as work:
         view = queries.instance_view(work, services(), current_user, instance_id)
         return render_template("instances/detail.html", view=view, instance=view.instance,
-                               documents=documents_view.documents_of(work, current_user, instance_id),
+                               documents=documents_view.issued_in(work, view.instance.id),
                                due=sla.task_states(services(), view.tasks),
                                instance_due=sla.instance_state(services(), view.instance),
                                diagram={"xml": view.instance.version.bpmn_xml,

@@ -13,7 +13,7 @@ from engine.domain.errors import InvalidData
 from engine.reports import statistics
 from engine.reports.definitions import DefinitionError, ReportDefinition
 from engine.services import sla
-from webapp.exports import xlsx_response
+from webapp.downloads import attachment
 from webapp.platform import services, text, uow
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -62,8 +62,11 @@ def statistics_index() -> Any:
 def statistics_page(report_id: str) -> Any:
     statistics.check_viewer(current_user)
     folder = services().settings.reports_dir
+    # Read on each request, so an administrator's edit shows at once; the chosen file is read once.
     found, refused = statistics.load_all(folder)
-    definition = statistics.load(folder, report_id)  # NotFound, or DefinitionError naming each problem
+    definition = next((d for d in found if d.id == report_id), None)
+    if definition is None:
+        definition = statistics.load(folder, report_id)  # NotFound, or DefinitionError naming each problem
     this_year = _this_year()
     years = list(range(this_year + 1, this_year - YEARS_BACK - 1, -1))
     try:
@@ -98,5 +101,5 @@ def statistics_xlsx(report_id: str) -> Any:
         table = statistics.compute(work, definition, year, timezone=settings.timezone)
     data = statistics.workbook(table, as_of=services().now(), timezone=settings.timezone)
     slug = definition.id.replace("_", "-")
-    return xlsx_response(data, f"thong-ke-{slug}-{year}.xlsx",
-                         _("%(name)s năm %(year)s.xlsx", name=definition.name, year=year))
+    return attachment(data, _("%(name)s năm %(year)s.xlsx", name=definition.name, year=year),
+                      ascii_name=f"thong-ke-{slug}-{year}.xlsx")

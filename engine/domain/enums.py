@@ -44,6 +44,10 @@ class Role(str, enum.Enum):
         }[self.value]
 
 
+#: Who may see reports (deadlines, statistics): leaders and administrators.
+REPORT_ROLES = frozenset({Role.LANH_DAO.value, Role.QUAN_TRI.value})
+
+
 class DueState(str, enum.Enum):
     """Where a running instance or ready task stands against its deadline."""
 

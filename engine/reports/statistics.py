@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
 
-from engine.calendar import MAX_YEAR, MIN_YEAR
-from engine.domain.enums import InstanceStatus, Role
+from engine.calendar import DEFAULT_TZ, MAX_YEAR, MIN_YEAR
+from engine.domain.enums import REPORT_ROLES, InstanceStatus
 from engine.domain.errors import Forbidden, InvalidData
 from engine.domain.messages import Message
 from engine.persistence.models import ProcedureVersion, ProcessInstance, User
@@ -42,8 +42,6 @@ __all__ = [
 YEAR_LABEL = "CẢ NĂM"
 TOTAL_LABEL = "TỔNG CỘNG"
 OTHER_NOTE = "Không ghi hoặc không thuộc các dòng trên"
-DEFAULT_TZ = "Asia/Ho_Chi_Minh"
-VIEWER_ROLES = frozenset({Role.LANH_DAO.value, Role.QUAN_TRI.value})
 NOT_ALLOWED = Message("Chỉ lãnh đạo và quản trị hệ thống được xem báo cáo thống kê.",
                       "Only leaders and administrators may see the statistics reports.")
 STATUS_WORDS = {
@@ -122,8 +120,8 @@ def _words(statuses: list[InstanceStatus], lang: int, joiner: str) -> str:
 
 
 def check_viewer(actor: User) -> None:
-    """Statistics are for leaders and administrators, as the deadline report is."""
-    if not VIEWER_ROLES & actor.role_codes:
+    """Statistics are for whoever may see the deadline report (leaders and administrators)."""
+    if not REPORT_ROLES & actor.role_codes:
         raise Forbidden(NOT_ALLOWED)
 
 

@@ -13,9 +13,9 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
-from engine.domain.errors import Forbidden, NotFound
+from engine.domain.errors import NotFound
 from engine.domain.messages import Message
-from engine.persistence.models import Document, ProcedureFile, ProcessInstance, User
+from engine.persistence.models import Document, ProcedureFile, User
 from engine.persistence.uow import UnitOfWork
 from engine.services import queries
 
@@ -65,30 +65,28 @@ class TemplateSummary:
     created_at: datetime
 
 
-def visible_instance(uow: UnitOfWork, user: User, instance_id: int) -> ProcessInstance:
-    """The instance if the user may see it (same rule as the instance page), else NotFound/Forbidden."""
-    instance = uow.session.get(ProcessInstance, instance_id)
-    if instance is None:
-        raise NotFound(queries.NO_INSTANCE)
-    if not queries.can_see(uow, user, instance):
-        raise Forbidden(queries.NOT_VISIBLE)
-    return instance
+def issued_in(uow: UnitOfWork, instance_id: int) -> list[DocumentSummary]:
+    """The documents issued in an instance, newest first, without their bytes.
 
-
-def documents_of(uow: UnitOfWork, user: User, instance_id: int) -> list[DocumentSummary]:
-    """The documents issued in an instance the user may see, newest first, without their bytes."""
-    instance = visible_instance(uow, user, instance_id)
+    For a caller that has already checked the instance (the instance page, through
+    queries.instance_view); others use `documents_of`.
+    """
     rows = uow.session.execute(
         select(Document, func.length(Document.docx), func.length(Document.pdf))
         # raiseload: a page touching the bytes by mistake fails loudly instead of loading them all.
         .options(defer(Document.docx, raiseload=True), defer(Document.pdf, raiseload=True))
-        .where(Document.instance_id == instance.id)
+        .where(Document.instance_id == instance_id)
         .order_by(Document.issued_at.desc(), Document.id.desc()))
     return [DocumentSummary(
         id=doc.id, instance_id=doc.instance_id, element_id=doc.element_id, reference=doc.reference,
         doc_type=doc.doc_type, title=doc.title, template=doc.template, file_name=doc.file_name,
         issued_at=doc.issued_at, docx_size=int(docx_size or 0),
         pdf_size=None if pdf_size is None else int(pdf_size)) for doc, docx_size, pdf_size in rows]
+
+
+def documents_of(uow: UnitOfWork, user: User, instance_id: int) -> list[DocumentSummary]:
+    """The documents issued in an instance the user may see (queries.visible_instance), newest first."""
+    return issued_in(uow, queries.visible_instance(uow, user, instance_id).id)
 
 
 def document_for(uow: UnitOfWork, user: User, document_id: int, instance_id: int | None = None) -> Document:
@@ -98,12 +96,12 @@ def document_for(uow: UnitOfWork, user: User, document_id: int, instance_id: int
     instance is NotFound, so a URL cannot reach a document through an instance it does not belong to.
     """
     if instance_id is not None:
-        visible_instance(uow, user, instance_id)
+        queries.visible_instance(uow, user, instance_id)
     document = uow.session.get(Document, document_id)
-    if document is None or (instance_id is not None and document.instance_id != instance_id):
+    if document is None or instance_id not in (None, document.instance_id):
         raise NotFound(NO_DOCUMENT)
     if instance_id is None:
-        visible_instance(uow, user, document.instance_id)
+        queries.visible_instance(uow, user, document.instance_id)
     return document
 
 
@@ -117,26 +115,17 @@ def content_of(document: Document, fmt: DocumentFormat) -> tuple[bytes, str]:
     return document.pdf, f"{stem}.pdf"
 
 
-def _templates(uow: UnitOfWork, version_ids: Iterable[int]) -> list[TemplateSummary]:
+def templates_by_version(uow: UnitOfWork, version_ids: Iterable[int]) -> dict[int, list[TemplateSummary]]:
+    """The files of several versions, by name, in one query, for the versions list (admins only)."""
     rows = uow.session.execute(
         select(ProcedureFile.version_id, ProcedureFile.name, func.length(ProcedureFile.content),
                ProcedureFile.sha256, ProcedureFile.created_at)
         .where(ProcedureFile.version_id.in_(list(version_ids)))
         .order_by(ProcedureFile.version_id, ProcedureFile.name))
-    return [TemplateSummary(version_id, name, int(size or 0), sha256, created_at)
-            for version_id, name, size, sha256, created_at in rows]
-
-
-def templates_of(uow: UnitOfWork, version_id: int) -> list[TemplateSummary]:
-    """The files published with a version, by name. Admins only: the caller checks the role."""
-    return _templates(uow, [version_id])
-
-
-def templates_by_version(uow: UnitOfWork, version_ids: Iterable[int]) -> dict[int, list[TemplateSummary]]:
-    """The files of several versions in one query, for the versions list."""
     grouped: dict[int, list[TemplateSummary]] = {}
-    for template in _templates(uow, version_ids):
-        grouped.setdefault(template.version_id, []).append(template)
+    for version_id, name, size, sha256, created_at in rows:
+        grouped.setdefault(version_id, []).append(TemplateSummary(version_id, name, int(size or 0), sha256,
+                                                                  created_at))
     return grouped
 
 

@@ -35,6 +35,8 @@ FORM_PREFIX = "camunda-forms:deployment:"
 # SpiffWorkflow names its own start and end tasks so; a BPMN element with one of these ids
 # silently replaces them and the process never runs.
 RESERVED_IDS = frozenset({"Start", "End", "Root"})
+#: What a procedure version is published from: diagrams, decision tables, forms, DOCX document templates.
+FILE_SUFFIXES = (".bpmn", ".dmn", ".form", ".docx")
 UNSUPPORTED_ATTRS = ("class", "delegateExpression", "expression", "resultVariable")
 
 
@@ -295,7 +297,10 @@ def check(files: Mapping[str, bytes], forms_dir: Path | None, topics: Iterable[s
     """
     problems: list[Problem] = []
     for name, content in files.items():
-        if len(content) > max_bytes:
+        if not name.endswith(FILE_SUFFIXES):
+            problems.append(_file_problem(name, "Chỉ nhận tệp .bpmn, .dmn, .form và mẫu văn bản .docx",
+                                          "Only .bpmn, .dmn, .form files and .docx document templates are accepted"))
+        elif len(content) > max_bytes:
             problems.append(_file_problem(name, f"Tệp vượt quá {max_bytes // 1024} KB",
                                           f"The file exceeds {max_bytes // 1024} KB"))
     if problems:

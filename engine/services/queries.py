@@ -70,6 +70,24 @@ def can_see(uow: UnitOfWork, user: User, instance: ProcessInstance) -> bool:
         HumanTask.instance_id == instance.id, _candidate_filter(user)))))
 
 
+def visible_instance(uow: UnitOfWork, user: User, instance_id: int) -> ProcessInstance:
+    """The instance if the user may see it: NotFound when there is none, Forbidden when not theirs to see."""
+    instance = uow.session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(NO_INSTANCE)
+    if not can_see(uow, user, instance):
+        raise Forbidden(NOT_VISIBLE)
+    return instance
+
+
+def visible_task(uow: UnitOfWork, user: User, task_id: int) -> HumanTask:
+    """The task if the user may see its instance (whether or not they may do it)."""
+    task = instances.get_task(uow, task_id)
+    if not can_see(uow, user, task.instance):
+        raise Forbidden(NOT_VISIBLE)
+    return task
+
+
 def instances_for(uow: UnitOfWork, user: User, limit: int = 200) -> list[ProcessInstance]:
     query = select(ProcessInstance).order_by(ProcessInstance.created_at.desc())
     if "quan_tri" not in user.role_codes:
@@ -90,11 +108,7 @@ class InstanceView:
 
 
 def instance_view(uow: UnitOfWork, services: Services, user: User, instance_id: int) -> InstanceView:
-    instance = uow.session.get(ProcessInstance, instance_id)
-    if instance is None:
-        raise NotFound(NO_INSTANCE)
-    if not can_see(uow, user, instance):
-        raise Forbidden(NOT_VISIBLE)
+    instance = visible_instance(uow, user, instance_id)
     workflow = services.runtime.restore(instance.version.spec_json, instance.state_json)
     completed, active = services.runtime.element_states(workflow)
     session = uow.session
@@ -120,9 +134,7 @@ class TaskView:
 
 def task_view(uow: UnitOfWork, services: Services, user: User, task_id: int) -> TaskView:
     """A task as its page or API shows it: form, the data it opens with, whether the user may do it."""
-    task = instances.get_task(uow, task_id)
-    if not can_see(uow, user, task.instance):
-        raise Forbidden(NOT_VISIBLE)
+    task = visible_task(uow, user, task_id)
     ready = task.status == TaskStatus.READY
     data = instances.task_data(uow, services, task) if ready else {}
     return TaskView(task, instances.form_schema(task), data, ready and instances.can_perform(user, task))

@@ -26,7 +26,7 @@ from sqlalchemy import and_, exists, false, func, or_, select
 
 from engine.bpmn.functions import as_aware
 from engine.calendar import MAX_YEAR, MIN_YEAR
-from engine.domain.enums import DueState, InstanceStatus, Role, SlaOutcome, TaskStatus
+from engine.domain.enums import REPORT_ROLES, DueState, InstanceStatus, Role, SlaOutcome, TaskStatus
 from engine.domain.errors import Forbidden, InvalidData
 from engine.domain.messages import Message
 from engine.persistence.models import HumanTask, ProcedureVersion, ProcessInstance, TaskCandidate, Unit, User
@@ -183,7 +183,6 @@ def _resume(uow: UnitOfWork, services: Services, instance: ProcessInstance, paus
 
 # ---------------------------------------------------------------- the SLA report
 
-REPORT_ROLES = frozenset({Role.LANH_DAO.value, Role.QUAN_TRI.value})
 NOT_A_LEADER = Message("Chỉ lãnh đạo và quản trị hệ thống được xem báo cáo hạn xử lý.",
                        "Only leaders and administrators may see the deadline report.")
 OVERDUE_ROWS = 500  # the table shows the most overdue first; counts are never cut

@@ -6,7 +6,7 @@ from typing import Any
 from marshmallow import Schema, fields
 
 from engine.persistence.models import User
-from engine.services import instances, queries, sla
+from engine.services import instances, list_import, queries, sla
 from webapp.api.auth import authenticated
 from webapp.api.base import api_blueprint, documents_errors
 from webapp.api.instances import shown_instance
@@ -18,9 +18,8 @@ from webapp.api.schemas import (
     TaskListQuerySchema,
     TaskSchema,
 )
-from webapp.downloads import attachment
+from webapp.downloads import XLSX_MIME, attachment
 from webapp.platform import services, uow
-from webapp.tasks import XLSX_MIME, excel_rows, excel_template
 
 blp = api_blueprint("api_tasks", __name__, "Việc cần làm của tôi và của nhóm tôi.")
 
@@ -89,8 +88,8 @@ class ExcelRowsSchema(Schema):
                      "chọn và trang “Hướng dẫn”. " + LIST_PATH)
 def excel_download(task_id: int, path: str, user: User) -> Any:
     with uow() as work:
-        content, name = excel_template(work, user, task_id, path)
-    return attachment(content, name, XLSX_MIME)
+        content, name = list_import.list_template(work, services(), user, task_id, path)
+    return attachment(content, name)
 
 
 @blp.route("/tasks/<int:task_id>/excel/<path>", methods=["POST"])
@@ -105,4 +104,4 @@ def excel_download(task_id: int, path: str, user: User) -> Any:
 def excel_upload(files: dict[str, Any], task_id: int, path: str, user: User) -> Any:
     content = files["file"].read(services().settings.max_excel_bytes + 1)
     with uow() as work:
-        return {"rows": excel_rows(work, user, task_id, path, content)}
+        return {"rows": list_import.list_rows(work, services(), user, task_id, path, content)}
