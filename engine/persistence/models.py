@@ -77,6 +77,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(255))
+    #: Where the platform's notifications to this person go (one-time password links among them).
+    email: Mapped[str | None] = mapped_column(String(255))
     password_hash: Mapped[str] = mapped_column(String(255))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -372,3 +374,66 @@ class Document(Base):
     docx: Mapped[bytes] = mapped_column(LargeBinary)
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class CredentialLink(Base):
+    """A one-time, expiring link that hands a generated password to its owner.
+
+    Only the SHA-256 of the link's token is kept; the password is sealed with a keystream derived
+    from the token itself (`sealed`), so the database alone cannot reveal it. Opening the link
+    once, or its expiry, clears `sealed`.
+    """
+
+    __tablename__ = "credential_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The adapter operation's idempotency key: a replayed operation does not issue a second link.
+    call_key: Mapped[str] = mapped_column(String(160), unique=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    #: Which system the password is for: `mail_directory` or `project_software`.
+    system: Mapped[str] = mapped_column(String(32))
+    #: The account (an address) the password opens.
+    account: Mapped[str] = mapped_column(String(255))
+    #: Who the link was sent to.
+    recipient: Mapped[str] = mapped_column(String(255))
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Notification(Base):
+    """A message the platform sent (or, with the `local` channel, keeps for the recipient to read)."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Idempotency: a retried send with the same key does not send twice.
+    key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(255), index=True)
+    subject: Mapped[str] = mapped_column(String(500))
+    #: The text; kept only for the `local` channel (SMTP messages may carry one-time links).
+    body: Mapped[str] = mapped_column(Text, default="")
+    #: `local` or `smtp`.
+    channel: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Attachment(Base):
+    """A file uploaded into a form (e.g. the scanned dossier), kept with its task and instance."""
+
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The random reference the form data holds for this file.
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_tasks.id"), index=True)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
