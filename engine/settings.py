@@ -30,6 +30,18 @@ def parse_working_hours(text: str) -> tuple[tuple[time, time], ...]:
         raise ValueError(f"WORKING_HOURS={text!r}: {err}") from err
 
 
+def _flag(text: str | None, default: bool, name: str) -> bool:
+    """An on/off variable: 1/true/yes/on or 0/false/no/off (any case); unset keeps the default."""
+    if text is None or not text.strip():
+        return default
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name}={text!r}: write 1 or 0")
+
+
 @dataclass(frozen=True)
 class Settings:
     #: SQLAlchemy URL; SQLite file under instance/ by default, PostgreSQL in production.
@@ -87,6 +99,9 @@ class Settings:
     sla_warning_share: float = 0.25
     #: Largest accepted Excel (.xlsx) upload for a form's table, in bytes (env MAX_EXCEL_BYTES).
     max_excel_bytes: int = 2 * 1024 * 1024
+    #: Largest accepted file in a form's file field (the scanned dossier), in bytes (env
+    #: MAX_ATTACHMENT_BYTES); a task's files together may take five times this (docs/modeling.md).
+    max_attachment_bytes: int = 10 * 1024 * 1024
     #: Cơ quan chủ quản printed above the issuing body on official documents (env ORG_PARENT_NAME).
     org_parent_name: str = "ỦY BAN NHÂN DÂN TỈNH ĐỒNG THÁP"
     #: Cơ quan ban hành: the body issuing the documents (env ORG_NAME).
@@ -97,6 +112,27 @@ class Settings:
     soffice_path: str = ""
     #: Seconds one DOCX → PDF conversion may take before it is abandoned (the DOCX is kept).
     pdf_timeout_seconds: int = 60
+    #: How notifications reach people (env NOTIFICATIONS): `local` keeps them in the platform, where the
+    #: recipient reads them under "Thông báo"; `smtp` sends e-mail (docs/adapters.md).
+    notifications: str = "local"
+    #: SMTP server of the `smtp` channel (env SMTP_HOST, SMTP_PORT).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    #: Sender address of the platform's e-mail (env SMTP_FROM).
+    smtp_from: str = "quytrinh@dongthap.gov.vn"
+    #: Account the platform logs in with, if the server asks for one (env SMTP_USER; "" = no login).
+    smtp_user: str = ""
+    #: Its password (env SMTP_PASSWORD; never logged).
+    smtp_password: str = field(default="", repr=False)
+    #: Upgrade the connection with STARTTLS before sending (env SMTP_STARTTLS=1), the server's
+    #: certificate checked against the system's trusted CAs.
+    smtp_starttls: bool = False
+    #: Connect and response timeout of the SMTP server, in seconds (env SMTP_TIMEOUT_SECONDS).
+    smtp_timeout_seconds: float = 10.0
+    #: The address people use to reach the platform, for links in notifications (env PUBLIC_BASE_URL).
+    public_base_url: str = "http://127.0.0.1:5000"
+    #: Hours a one-time password link stays valid (env CREDENTIAL_LINK_HOURS).
+    credential_link_hours: int = 72
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -129,9 +165,20 @@ class Settings:
             calendar_cache_seconds=float(env.get("CALENDAR_CACHE_SECONDS", base.calendar_cache_seconds)),
             sla_warning_share=float(env.get("SLA_WARNING_SHARE", base.sla_warning_share)),
             max_excel_bytes=int(env.get("MAX_EXCEL_BYTES", base.max_excel_bytes)),
+            max_attachment_bytes=int(env.get("MAX_ATTACHMENT_BYTES", base.max_attachment_bytes)),
             org_parent_name=env.get("ORG_PARENT_NAME", base.org_parent_name),
             org_name=env.get("ORG_NAME", base.org_name),
             org_place=env.get("ORG_PLACE", base.org_place),
             soffice_path=env.get("SOFFICE", base.soffice_path),
             pdf_timeout_seconds=int(env.get("PDF_TIMEOUT_SECONDS", base.pdf_timeout_seconds)),
+            notifications=env.get("NOTIFICATIONS", base.notifications).strip().lower(),
+            smtp_host=env.get("SMTP_HOST", base.smtp_host),
+            smtp_port=int(env.get("SMTP_PORT", base.smtp_port)),
+            smtp_from=env.get("SMTP_FROM", base.smtp_from),
+            smtp_user=env.get("SMTP_USER", base.smtp_user),
+            smtp_password=env.get("SMTP_PASSWORD", base.smtp_password),
+            smtp_starttls=_flag(env.get("SMTP_STARTTLS"), base.smtp_starttls, "SMTP_STARTTLS"),
+            smtp_timeout_seconds=float(env.get("SMTP_TIMEOUT_SECONDS", base.smtp_timeout_seconds)),
+            public_base_url=env.get("PUBLIC_BASE_URL", base.public_base_url).strip().rstrip("/"),
+            credential_link_hours=int(env.get("CREDENTIAL_LINK_HOURS", base.credential_link_hours)),
         )

@@ -1,5 +1,5 @@
 """The worker: claims due instances, fires their timers, calls adapters for external tasks, retries,
-raises incidents.
+raises incidents (after the last attempt, or at once when the peer refuses; docs/operations.md).
 
 An instance is due when its `wake_at` has come (set by `instances.save_state` to the earliest of
 its callable external tasks and waiting timers): the claim reads that indexed column only, so
@@ -17,7 +17,7 @@ from uuid import UUID
 
 from sqlalchemy import select
 
-from engine.adapters.base import AdapterError, CallContext
+from engine.adapters.base import AdapterError, AdapterRefused, CallContext
 from engine.bpmn.runtime import WorkflowError
 from engine.bpmn.sandbox import SandboxError
 from engine.bpmn.timers import TimerValueError
@@ -26,7 +26,7 @@ from engine.domain.errors import Conflict
 from engine.persistence import leases
 from engine.persistence.models import Incident, ProcedureSchedule, ProcedureVersion, ProcessInstance, ServiceCall
 from engine.persistence.uow import UnitOfWork
-from engine.services import audit, schedules, sla
+from engine.services import audit, credentials, schedules, sla
 from engine.services.context import Services
 from engine.services.instances import call_key, retry_times, save_state, step_or_incident, wake_at
 
@@ -155,17 +155,20 @@ def _apply_result(uow: UnitOfWork, services: Services, instance_id: int, task_id
 
 
 def _record_failure(uow: UnitOfWork, services: Services, instance_id: int, key: str,
-                    attempts: int, error: str) -> None:
+                    attempts: int, error: str, refused: bool = False) -> None:
+    """Back off and try later, or raise the incident: after the last allowed attempt, or at once
+    when the peer refused the request (`AdapterRefused`: sending it again cannot help)."""
     instance = uow.session.get(ProcessInstance, instance_id)
     call = uow.session.scalar(select(ServiceCall).where(ServiceCall.idempotency_key == key))
     assert instance is not None and call is not None
     call.last_error = error
     leases.release(instance)
-    if attempts >= services.settings.max_attempts:
-        call.status = CallStatus.FAILED
+    if refused or attempts >= services.settings.max_attempts:
+        call.status, call.retry_at = CallStatus.FAILED, None
         instance.status, instance.wake_at = InstanceStatus.ERROR, None
+        outcome = "bị từ chối, không thử lại" if refused else f"sau {attempts} lần thử"
         uow.add(Incident(instance_id=instance.id, element_id=call.element_id, topic=call.topic,
-                         message=f"{error} (sau {attempts} lần thử)"))
+                         message=f"{error} ({outcome})", created_at=services.now()))
         audit.record(uow.session, None, "incident", instance_id=instance.id, element_id=call.element_id,
                      summary=error)
     else:
@@ -196,9 +199,10 @@ def process_instance(uow_factory, services: Services, instance_id: int, owner: s
         try:
             result = services.adapters.call(task.topic, key, task.data, context)
         except (AdapterError, OSError, TimeoutError) as exc:
-            log.warning("adapter %s failed for %s: %s", task.topic, key, exc)
+            refused = isinstance(exc, AdapterRefused)
+            log.warning("adapter %s %s for %s: %s", task.topic, "refused" if refused else "failed", key, exc)
             with uow_factory() as uow:
-                _record_failure(uow, services, instance_id, key, attempts, str(exc))
+                _record_failure(uow, services, instance_id, key, attempts, str(exc), refused)
             return done
         try:
             with uow_factory() as uow:
@@ -222,6 +226,9 @@ def run_once(uow_factory, services: Services, owner: str | None = None) -> int: 
     returns the number of successful calls."""
     owner = owner or worker_name()
     run_schedules(uow_factory, services, owner)
+    with uow_factory() as uow:  # expired one-time password links forget their sealed password
+        if credentials.purge_expired(uow.session, services.now()):
+            uow.commit()
     with uow_factory() as uow:
         ids = claim_due(uow, services, owner)
     return sum(process_instance(uow_factory, services, i, owner) for i in ids)

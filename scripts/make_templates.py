@@ -320,7 +320,7 @@ def signature(document: DocumentObject, *, authority: str, title: str, recipient
     para(right, "{{ nguoi_ky }}", size=14, bold=True, align="center", after=0)
 
 
-# ---------------------------------------------------------------- the four templates
+# ---------------------------------------------------------------- the templates
 
 def email_account_reply() -> DocumentObject:
     """Công văn phúc đáp of procedure email_account (QĐ 810, thủ tục 1, bước 3). Never a password."""
@@ -370,6 +370,28 @@ def thong_bao() -> DocumentObject:
     body(document, "{{ ket_luan or 'Thông báo để các cơ quan, đơn vị, cá nhân có liên quan biết, thực hiện./.' }}")
     signature(document, authority="KT. GIÁM ĐỐC", title="PHÓ GIÁM ĐỐC",
               recipients="ho_so.don_vi", keep="van_ban.don_vi")
+    return document
+
+
+def project_software_account_refusal() -> DocumentObject:
+    """Công văn trả lời từ chối giải quyết hồ sơ of procedure project_software_account (QĐ 810, thủ tục 2)."""
+    document = new_document("Công văn từ chối giải quyết hồ sơ đề nghị cấp tài khoản phần mềm Quản lý tiến độ dự án")
+    header(document, Kind(""))
+    kinh_gui(document, "ho_so.don_vi")
+    body(document, "Sở Thông tin và Truyền thông nhận được Công văn số {{ so_cong_van }}"
+                   "{% if ngay_cong_van %} ngày {{ ngay_cong_van|ngay }}{% endif %} của {{ ho_so.don_vi }} về việc "
+                   "đề nghị cấp mới, xóa, cập nhật thông tin, đổi mật khẩu tài khoản người dùng phần mềm Quản lý "
+                   "tiến độ dự án{% if so_ho_so_mot_cua %} (hồ sơ số {{ so_ho_so_mot_cua }}"
+                   "{% if ngay_tiep_nhan %}, tiếp nhận ngày {{ ngay_tiep_nhan|ngay }}{% endif %}){% endif %}.")
+    body(document, "Sau khi kiểm tra hồ sơ, Sở Thông tin và Truyền thông từ chối giải quyết hồ sơ với lý do sau:")
+    tag(document, "{%p for ly_do in ly_do_tu_choi|muc %}")
+    body(document, "- {{ ly_do }}{{ '.' if loop.last else ';' }}")
+    tag(document, "{%p endfor %}")
+    body(document, "Đơn vị hoàn thiện hồ sơ theo quy định tại Quyết định số 810/QĐ-UBND-HC ngày 03/8/2023 của "
+                   "Ủy ban nhân dân tỉnh và nộp lại khi có nhu cầu.")
+    body(document, "Sở Thông tin và Truyền thông trả lời để {{ ho_so.don_vi }} biết./.")
+    signature(document, authority="KT. GIÁM ĐỐC", title="PHÓ GIÁM ĐỐC", recipients="'Như trên'",
+              keep="van_ban.don_vi + ', TTCĐS'")
     return document
 
 
@@ -451,6 +473,7 @@ TEMPLATES = {
     "thong_bao.docx": thong_bao,
     "phu_luc_ii_kich_ban.docx": phu_luc_ii,
     "phu_luc_iii_bao_cao_su_co.docx": phu_luc_iii,
+    "project_software_account_refusal.docx": project_software_account_refusal,
 }
 
 

@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import create_engine, make_url, pool, text
 from sqlalchemy.exc import OperationalError
 
+from tests.smtp_server import SmtpServer, running_smtp
+
 PG_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
 )
@@ -42,3 +44,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'instance' / 'platform.db'}"
     else:
         yield from throwaway_postgres()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) collecting the messages it receives."""
+    with running_smtp() as server:
+        yield server

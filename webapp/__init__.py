@@ -85,6 +85,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     from webapp import exports
     app.register_blueprint(exports.bp)
+    from webapp import incidents
+    app.register_blueprint(incidents.bp)
+    from webapp import credentials, notifications
+    credentials.init_app(app)
+    notifications.init_app(app)
+    from webapp import attachments
+    app.register_blueprint(attachments.bp)
     api.init_app(app)
     errors.init_app(app)
     formatting.init_app(app)

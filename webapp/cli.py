@@ -141,13 +141,15 @@ def init_app(app: Flask) -> None:
     @click.option("--unit", "unit_code", required=True, help="Mã đơn vị, ví dụ sttt")
     @click.option("--role", "roles", multiple=True, required=True,
                   help="chuyen_vien, lanh_dao, van_thu, quan_tri (lặp lại để thêm)")
+    @click.option("--email", default="", help="Địa chỉ thư nhận thông báo (liên kết mật khẩu…)")
     @click.password_option("--password", help="Mật khẩu (ít nhất 8 ký tự)")
     def users_create(username: str, full_name: str, unit_code: str, roles: tuple[str, ...],
-                     password: str) -> None:
+                     email: str, password: str) -> None:
         """Tạo tài khoản người dùng."""
         with uow() as work:
             try:
-                identity.create_user(work, username, full_name, password, unit_code, list(roles))
+                identity.create_user(work, username, full_name, password, unit_code, list(roles),
+                                     email=email or None)
                 work.commit()
             except DomainError as err:
                 raise click.ClickException(err.message.vi) from None

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.services import documents_view, instances, queries, sla
+from engine.services import attachments, credentials, documents_view, instances, queries, sla
 from engine.services.documents_view import DocumentFormat
 from webapp.downloads import attachment
 from webapp.platform import services, uow
@@ -29,8 +29,12 @@ def detail(instance_id: int) -> Any:
         view = queries.instance_view(work, services(), current_user, instance_id)
         return render_template("instances/detail.html", view=view, instance=view.instance,
                                documents=documents_view.issued_in(work, view.instance.id),
+                               attachments=attachments.filed_in(work, view.instance.id),
+                               credential_links=credentials.links_of(work.session, view.instance.id,
+                                                                     services().now()),
                                due=sla.task_states(services(), view.tasks),
                                instance_due=sla.instance_state(services(), view.instance),
+                               step_names=services().runtime.element_names(view.instance.version.spec_json),
                                diagram={"xml": view.instance.version.bpmn_xml,
                                         "completed": view.completed, "active": view.active})
 

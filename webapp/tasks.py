@@ -12,6 +12,7 @@ from engine.domain.enums import TaskStatus
 from engine.domain.errors import InvalidData
 from engine.domain.messages import Message
 from engine.forms import excel
+from engine.forms import input_fields as form_inputs
 from engine.services import instances, list_import, queries, sla
 from webapp.downloads import attachment
 from webapp.errors import json_errors
@@ -42,11 +43,28 @@ def _render(work: Any, task_id: int, data: dict[str, Any] | None = None,
     return render_template(
         "tasks/task.html", task=task, instance=instance,
         schema=view.form, data={**view.data, **(data or {})},
-        form_errors=form_errors, error_list=[(e.path, text(e.message)) for e in errors or []],
+        form_errors=form_errors, error_list=[(field_place(view.form, e.path), text(e.message)) for e in errors or []],
         may_complete=view.may_complete,
         excel_lists=list_import.importable_lists(view),
         max_excel_bytes=services().settings.max_excel_bytes,
+        max_attachment_bytes=services().settings.max_attachment_bytes,
     ), status
+
+
+def field_place(schema: dict[str, Any] | None, path: str) -> str:
+    """Where an error sits, in the form's own words: "Danh sách tài khoản (Biểu số 2.1), dòng 2 — Email
+    Đồng Tháp" for `danh_sach.1.email`; the data path itself when the form does not name it."""
+    parts = path.split(".") if path else []
+    if not schema or not parts:
+        return path or "—"
+    labels = {f["path"]: f["label"] for f in form_inputs(schema)}
+    label = labels.get(".".join("*" if p.isdigit() else p for p in parts))
+    if not label:
+        return path
+    lists = {item.path: item.label for item in excel.repeatable_lists(schema)}
+    rows = [_("%(list)s, dòng %(row)s", list=lists.get(".".join(parts[:i]), ".".join(parts[:i])), row=int(p) + 1)
+            for i, p in enumerate(parts) if p.isdigit()]
+    return " — ".join([*rows, label])
 
 
 @bp.get("/tasks/<int:task_id>")

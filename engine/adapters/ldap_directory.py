@@ -17,7 +17,17 @@ from dataclasses import asdict
 from typing import Any
 
 from engine.adapters.base import AdapterError, CallContext
-from engine.adapters.mail_directory import COLLECTIVE, PERSONAL, Mailbox, carry_out, done, normal_address
+from engine.adapters.mail_directory import (
+    COLLECTIVE,
+    PERSONAL,
+    SENT,
+    Mailbox,
+    PasswordSink,
+    carry_out,
+    done,
+    normal_address,
+    send_again,
+)
 from engine.services.identity import hash_password
 from engine.settings import Settings
 
@@ -79,6 +89,8 @@ class _Entries:
         self._dir = directory
         self._key = key
         self._found: dict[str, tuple[str, Mailbox]] = {}
+        #: Whether an entry already holds the key (a write adding it again would be refused).
+        self._tagged = False
 
     def _search(self, ldap_filter: str, attributes: list[str]) -> list[dict[str, Any]]:
         self._conn.search(self._dir.base_dn, ldap_filter, SUBTREE, attributes=attributes)
@@ -87,6 +99,7 @@ class _Entries:
     def done_by_key(self) -> str | None:
         """The address of the entry a previous attempt of this operation already changed."""
         found = self._search(f"(mailOperationKey={escape_filter_chars(self._key)})", ["mail"])
+        self._tagged = bool(found)
         return _values(found[0], "mail")[0] if found else None
 
     def find(self, address: str) -> Mailbox | None:
@@ -131,7 +144,8 @@ class _Entries:
     def _modify(self, address: str, replace: Mapping[str, str]) -> None:
         dn, _mailbox = self._found[address]
         changes: dict[str, Any] = {name: [(MODIFY_REPLACE, [value])] for name, value in replace.items()}
-        changes["mailOperationKey"] = [(MODIFY_ADD, [self._key])]
+        if not self._tagged:
+            changes["mailOperationKey"] = [(MODIFY_ADD, [self._key])]
         self._conn.modify(dn, changes)
 
     def update(self, address: str, changes: Mapping[str, str]) -> None:
@@ -158,7 +172,7 @@ class LdapMailDirectory:
 
     name = "ldap"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, sink: PasswordSink | None = None) -> None:
         if settings.ldap_hash_scheme not in HASHERS:
             raise ValueError(f"LDAP_HASH_SCHEME={settings.ldap_hash_scheme!r}: use one of {', '.join(HASHERS)}")
         self.url = settings.ldap_url
@@ -170,6 +184,7 @@ class LdapMailDirectory:
         self._bind_password = settings.ldap_bind_password
         self._timeout = settings.ldap_timeout_seconds
         self._tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=settings.ldap_ca_file or None)
+        self._sink = sink
         #: Branch DNs known to exist, so each is checked once per process.
         self.known_branches: set[str] = set()
 
@@ -205,12 +220,22 @@ class LdapMailDirectory:
 
     def apply(self, key: str, data: Mapping[str, Any], context: CallContext | None = None) -> dict[str, Any]:
         row = data.get("row") or {}
+        sink = self._sink
+        # The link is issued after the directory's change, in its own transaction (LDAP has none to join).
+        row_sink = (None if sink is None else
+                    lambda action, address, password: sink(key, context, action, address, password))
         with self._session() as conn:
             entries = _Entries(conn, self, key)
             address = entries.done_by_key()
-            if address is not None:  # carried out by an earlier attempt: report it again
+            if address is None:
+                return carry_out(entries, row, self.domain, row_sink)
+            # Carried out by an earlier attempt: report it again, with the same link.
+            if sink is None or row_sink is None or str(row.get("thao_tac")) not in SENT:
                 return done(row, address)
-            return carry_out(entries, row, self.domain)
+            sent_to = sink.delivered(key)
+            if sent_to is None:  # that attempt's password reached no one (e.g. the mail server was down)
+                return send_again(entries, row, address, row_sink)
+            return done(row, address, sent_to)
 
     def exists(self, address: str) -> bool:
         return self.lookup(address) is not None

@@ -33,6 +33,11 @@ DONE = {
     "cap_lai_mat_khau": "Đã cấp lại mật khẩu (gửi riêng cho người dùng)",
     "thu_hoi": "Đã thu hồi (khóa tài khoản, giữ dữ liệu)",
 }
+#: The outcome of a row whose new password went out by a one-time link, by action.
+SENT = {
+    "cap_moi": "Đã cấp mới — mật khẩu gửi qua liên kết dùng một lần tới {to}",
+    "cap_lai_mat_khau": "Đã cấp lại mật khẩu — mật khẩu mới gửi qua liên kết dùng một lần tới {to}",
+}
 NOT_FOUND = "Không thực hiện: không tìm thấy địa chỉ thư hiện tại"
 PERSONAL, COLLECTIVE = "ca_nhan", "tap_the"
 
@@ -63,6 +68,22 @@ class MailDirectory(Protocol):
 
     def lookup(self, address: str) -> dict[str, Any] | None:
         """The mailbox at `address` (Mailbox fields), or None."""
+
+
+class PasswordSink(Protocol):
+    """Delivers a password a row has just set by a one-time link (engine.services.credentials)."""
+
+    def __call__(self, key: str, context: CallContext | None, action: str, address: str, password: str,
+                 session: Session | None = None) -> str:
+        """Issue the link for operation `key` and notify; return where it went, in words for `ket_qua`.
+        `session` joins the directory's transaction. Raise AdapterError when it cannot be sent."""
+
+    def delivered(self, key: str) -> str | None:
+        """Where the link of operation `key` went, or None when that password reached no one."""
+
+
+#: `carry_out`'s view of a sink, bound to one operation: (action, address, password) → where it went.
+RowSink = Callable[[str, str, str], str]
 
 
 class MailStore(Protocol):
@@ -128,20 +149,24 @@ def outcome(row: Mapping[str, Any], ok: bool, text: str, address: str = "") -> d
     return {"row": result}
 
 
-def done(row: Mapping[str, Any], address: str) -> dict[str, Any]:
-    """The outcome of the row's action carried out on `address` (also when replayed by key)."""
-    return outcome(row, True, DONE[str(row.get("thao_tac"))], address)
+def done(row: Mapping[str, Any], address: str, sent_to: str | None = None) -> dict[str, Any]:
+    """The outcome of the row's action carried out on `address` (also when replayed by key); `sent_to`
+    says where the one-time link with its new password went."""
+    action = str(row.get("thao_tac"))
+    text = SENT[action].format(to=sent_to) if sent_to and action in SENT else DONE[action]
+    return outcome(row, True, text, address)
 
 
 # ---------------------------------------------------------------- one row
 
 
-def carry_out(store: MailStore, row: Mapping[str, Any], domain: str) -> dict[str, Any]:
-    """Carry out one row on `store`. A row that cannot be done (unknown address, unknown action)
-    is an outcome "that_bai" for people to read, not an error: retrying would not change it."""
+def carry_out(store: MailStore, row: Mapping[str, Any], domain: str, sink: RowSink | None = None) -> dict[str, Any]:
+    """Carry out one row on `store`; a new password goes to `sink` (without one it is dropped). A row
+    that cannot be done (unknown address, unknown action) is an outcome "that_bai" for people to read,
+    not an error: retrying would not change it."""
     action = row.get("thao_tac")
     if action == "cap_moi":
-        return _create(store, row, domain)
+        return _create(store, row, domain, sink)
     address = normal_address(row.get("dia_chi_hien_tai"))
     if not address or store.find(address) is None:
         return outcome(row, False, NOT_FOUND)
@@ -149,7 +174,10 @@ def carry_out(store: MailStore, row: Mapping[str, Any], domain: str) -> dict[str
         changes = {"display_name": row.get("ho_ten"), "unit_name": row.get("don_vi"), "title": row.get("chuc_vu")}
         store.update(address, {k: str(v) for k, v in changes.items() if v})
     elif action == "cap_lai_mat_khau":
-        store.set_password(address, new_password())
+        password = new_password()
+        store.set_password(address, password)
+        if sink is not None:
+            return done(row, address, sink(action, address, password))
     elif action == "thu_hoi":
         store.disable(address)
     else:
@@ -157,17 +185,30 @@ def carry_out(store: MailStore, row: Mapping[str, Any], domain: str) -> dict[str
     return done(row, address)
 
 
-def _create(store: MailStore, row: Mapping[str, Any], domain: str) -> dict[str, Any]:
+def _create(store: MailStore, row: Mapping[str, Any], domain: str, sink: RowSink | None) -> dict[str, Any]:
     collective = row.get("loai") == COLLECTIVE
     name = str(row.get("ho_ten") or "")
     mailbox = Mailbox(address="", display_name=name, unit_name=str(row.get("don_vi") or ""),
                       title=str(row.get("chuc_vu") or ""), kind=COLLECTIVE if collective else PERSONAL)
     for address in candidate_addresses(local_part(name, collective), domain):
         # The initial password is never returned: only its hash is kept in the directory,
-        # and delivery to the person goes through a separate channel.
-        if not store.taken(address) and store.create(replace(mailbox, address=address), new_password()):
-            return done(row, address)
+        # and it reaches the person through the sink's one-time link.
+        if store.taken(address):
+            continue
+        password = new_password()
+        if store.create(replace(mailbox, address=address), password):
+            return done(row, address, sink("cap_moi", address, password) if sink is not None else None)
     raise AssertionError("unreachable: candidate_addresses never ends")
+
+
+def send_again(store: MailStore, row: Mapping[str, Any], address: str, sink: RowSink) -> dict[str, Any]:
+    """A row an earlier attempt carried out whose password reached no one (the delivery failed after
+    the directory's change): a new password is set and sent, the mailbox itself is not made again."""
+    if store.find(address) is None:
+        return outcome(row, False, NOT_FOUND)
+    password = new_password()
+    store.set_password(address, password)
+    return done(row, address, sink(str(row.get("thao_tac")), address, password))
 
 
 # ---------------------------------------------------------------- the local (database) directory
@@ -227,9 +268,10 @@ class LocalMailDirectory:
 
     name = "local"
 
-    def __init__(self, session_factory: Callable[[], Session], domain: str) -> None:
+    def __init__(self, session_factory: Callable[[], Session], domain: str, sink: PasswordSink | None = None) -> None:
         self._sessions = session_factory
         self.domain = domain
+        self._sink = sink
 
     def apply(self, key: str, data: Mapping[str, Any], context: CallContext | None = None) -> dict[str, Any]:
         row = data.get("row") or {}
@@ -237,7 +279,11 @@ class LocalMailDirectory:
             stored = session.get(AdapterOperation, key)
             if stored is not None:
                 return dict(stored.result)
-            result = carry_out(_DatabaseMailboxes(session), row, self.domain)
+            sink = self._sink
+            # The link and its notification commit with the mailbox: all of it, or none and a retry.
+            row_sink = (None if sink is None else
+                        lambda action, address, password: sink(key, context, action, address, password, session))
+            result = carry_out(_DatabaseMailboxes(session), row, self.domain, row_sink)
             session.add(AdapterOperation(key=key, adapter="mail_directory.local", result=result))
             session.commit()
             return result

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from engine.adapters.base import AdapterError, CallContext
+from engine.adapters.base import AdapterError, AdapterRefused, CallContext
 from engine.domain.secrets import scrub
 
 log = logging.getLogger(__name__)
@@ -56,19 +56,6 @@ ACTIONS: dict[str, Action] = {
 }
 #: Biểu 2.1 column → field of the peer's user.
 FIELDS = {"ho_ten": "full_name", "dien_thoai": "phone", "chuc_vu": "title", "phong_ban": "department"}
-
-
-class AdapterRefused(AdapterError):
-    """The peer answered 4xx: it refuses the request as sent, so repeating it cannot help.
-
-    The message shows the status and the peer's error body (truncated, secrets removed) so the
-    incident tells the operator what to fix.
-    """
-
-    def __init__(self, message: str, status: int, body: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = body
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -98,6 +99,8 @@ class ReadyHumanTask:
     data: dict[str, Any]
     #: The task's camunda:properties, e.g. clock=pause.
     properties: Mapping[str, str] = field(default_factory=dict)
+    #: The variable a `camunda:assignee="${name}"` reads; its value (a username) heads candidate_users.
+    assignee_variable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,27 @@ _ACTIVE_STATES = (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskSta
 
 def _split(value: str | None) -> tuple[str, ...]:
     return tuple(p.strip() for p in (value or "").split(",") if p.strip())
+
+
+#: `camunda:assignee="${name}"`: the Camunda Modeler's notation for "the user named by a variable".
+#: Only a plain variable name is read (expressions are Python elsewhere; publishing refuses the rest).
+ASSIGNEE_VARIABLE = re.compile(r"^\$\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}$")
+
+
+def _performers(attrs: Mapping[str, str], data: Mapping[str, Any]) -> tuple[tuple[str, ...], str | None]:
+    """The task's named users (the assignee first) and the variable its assignee was read from.
+
+    A `${name}` assignee is resolved from the task's data when the task opens; a value that is not
+    a non-empty text names nobody, and the task stays with its candidate groups.
+    """
+    assignee = (attrs.get("assignee") or "").strip()
+    match = ASSIGNEE_VARIABLE.match(assignee)
+    variable = match.group(1) if match else None
+    if variable is not None:
+        value = data.get(variable)
+        assignee = value.strip() if isinstance(value, str) else ""
+    users = ((assignee,) if assignee else ()) + _split(attrs.get("candidateUsers"))
+    return tuple(dict.fromkeys(users)), variable
 
 
 def _camunda(spec: Any) -> dict[str, str]:
@@ -242,13 +266,13 @@ class Runtime:
             if not isinstance(spec, UserTask):
                 continue
             attrs, lane = _camunda(spec), _lane_props(spec)
+            users, assignee_variable = _performers(attrs, task.data)
             result.append(ReadyHumanTask(
                 task_id=str(task.id), element_id=_element_id(task), name=spec.bpmn_name or spec.name,
                 lane=spec.lane, form_key=attrs.get("formKey"),
                 candidate_groups=_split(attrs.get("candidateGroups") or lane.get("candidateGroups")),
-                candidate_users=_split(attrs.get("candidateUsers") or attrs.get("assignee")),
-                due_expression=attrs.get("dueDate"), data=task.data,
-                properties=dict(spec.extensions.get("properties") or {}),
+                candidate_users=users, due_expression=attrs.get("dueDate"), data=task.data,
+                properties=dict(spec.extensions.get("properties") or {}), assignee_variable=assignee_variable,
             ))
         return result
 
@@ -329,6 +353,29 @@ class Runtime:
         task.data.update(copy.deepcopy(dict(data)))
         task.run()
         self.step(workflow)
+
+    def rerun_failed(self, workflow: BpmnWorkflow, element_id: str) -> bool:
+        """Run the element's failed tasks again, then step; False when none of them is in ERROR.
+
+        A script, gateway or rule that raised is left in ERROR with the data it started with (the
+        sandbox writes variables only when a script succeeds). The task is put back to READY as it
+        is rather than reset with `reset_from_task_id`, which would also restart the boundary timers
+        of the task (a deadline would start again) and give a multi-instance child its parent's data.
+        The state setter refuses to go back from ERROR, hence `_set_state` (pinned SpiffWorkflow 3.2,
+        tests/engine/test_incidents.py). A failure again raises WorkflowError, as stepping does.
+        """
+        failed = [t for t in workflow.get_tasks(state=TaskState.ERROR) if _element_id(t) == element_id]
+        for task in failed:
+            task._set_state(TaskState.READY)
+        if failed:
+            self.step(workflow)
+        return bool(failed)
+
+    def element_names(self, bundle_json: str) -> dict[str, str]:
+        """BPMN element id → its name in the diagram, for every task of a version (subprocesses too)."""
+        spec, subs = self._specs(bundle_json)
+        return {s.bpmn_id: s.bpmn_name for process in (spec, *subs.values())
+                for s in process.task_specs.values() if getattr(s, "bpmn_id", None) and getattr(s, "bpmn_name", None)}
 
     @staticmethod
     def cancel(workflow: BpmnWorkflow) -> None:

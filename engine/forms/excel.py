@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,10 @@ from engine.forms.excel_cells import ABSENT, CellError, Column, cell_value, norm
 from engine.forms.excel_package import MAX_UNPACKED_BYTES, NOT_XLSX, check_package, refuse
 from engine.forms.messages import msg
 from engine.forms.submission import validate_submission
+
+#: Further checks of the cleaned rows: (schema, cleaned, errors so far) -> more errors
+#: (engine.forms.rules.rule_errors with the installation's lookups).
+MoreChecks = Callable[[dict, dict, list[Any]], list[Any]]
 
 __all__ = [
     "DEFAULT_MAX_BYTES", "MAX_FILE_ROWS", "MAX_SCAN_ROWS", "MAX_UNPACKED_BYTES", "CellError", "Column",
@@ -311,7 +315,8 @@ def _convert(sheet: _Sheet, columns: list[Column], path: str, context: dict[str,
     return rows
 
 
-def _validate(comp: dict, rows: _Rows, context: dict[str, Any]) -> list[dict[str, Any]]:
+def _validate(comp: dict, rows: _Rows, context: dict[str, Any],
+              more_checks: MoreChecks | None = None) -> list[dict[str, Any]]:
     """The form's own checks on all rows; their errors are placed by row and column."""
     segments = rows.path.split(".")
     data: dict[str, Any] = {}
@@ -319,6 +324,8 @@ def _validate(comp: dict, rows: _Rows, context: dict[str, Any]) -> list[dict[str
     only_list = {**comp, "path": rows.path}
     only_list.pop("conditional", None)  # the person imports into this list on purpose
     cleaned, errors = validate_submission({"components": [only_list]}, data, context)
+    if more_checks is not None:  # rules beyond the cells' own values (engine/forms/rules.py)
+        errors = errors + more_checks({"components": [only_list]}, cleaned, errors)
     placed = {(e.row, e.column) for _, _, e in rows.errors}
     by_key = {column.key: column for column in rows.columns}
     for error in errors:
@@ -337,7 +344,8 @@ def _validate(comp: dict, rows: _Rows, context: dict[str, Any]) -> list[dict[str
 
 
 def read_rows(schema: dict | None, path: str, content: bytes, *, context: dict[str, Any] | None = None,
-              max_bytes: int = DEFAULT_MAX_BYTES, timezone: str = DEFAULT_TZ) -> list[dict[str, Any]]:
+              max_bytes: int = DEFAULT_MAX_BYTES, timezone: str = DEFAULT_TZ,
+              more_checks: MoreChecks | None = None) -> list[dict[str, Any]]:
     """The list's rows from an uploaded .xlsx, as the form would store them; InvalidData if anything is wrong.
 
     `context` is the data the form opened with (options from `valuesKey`, row count of a
@@ -352,7 +360,7 @@ def read_rows(schema: dict | None, path: str, content: bytes, *, context: dict[s
     if not sheet.rows:
         raise refuse(NO_ROWS)
     rows = _convert(sheet, columns, path, context or {}, timezone)
-    cleaned = _validate(comp, rows, context or {})
+    cleaned = _validate(comp, rows, context or {}, more_checks)
     if rows.errors:
         ordered = [error for *_, error in sorted(rows.errors, key=lambda item: (item[0], item[1]))]
         shown = ordered[:MAX_REPORTED]

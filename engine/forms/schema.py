@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from engine.domain.messages import Message
+from engine.forms import files
 from engine.forms.common import (
     CONTAINER_TYPES,
     DISPLAY_TYPES,
@@ -134,8 +135,9 @@ def _check_component(comp: dict, claims: dict[tuple[str, ...], bool],
             state.ids.add(cid)
     if not isinstance(ctype, str):
         state.add(where, "thiếu “type” hoặc không phải chuỗi.", "“type” is missing or not a string.")
-    elif ctype == "filepicker":
-        state.add(where, "loại “filepicker” chưa được hỗ trợ.", "type “filepicker” is not supported.")
+    elif ctype == files.FILE_TYPE:
+        _check_keyed(comp, claims, prefix, state)
+        _check_file_props(comp, state)
     elif ctype not in INPUT_TYPES | DISPLAY_TYPES | CONTAINER_TYPES:
         state.add(where, f"loại thành phần không xác định: {ctype!r}.",
                   f"unknown component type: {ctype!r}.")
@@ -221,10 +223,7 @@ def _claim(claims: dict[tuple[str, ...], bool], path: tuple[str, ...], closed: b
 
 def _check_input(comp: dict, state: _SchemaCheck) -> None:
     where, ctype = _where(comp), comp["type"]
-    for flag in ("readonly", "disabled"):
-        if flag in comp and not isinstance(comp[flag], bool):
-            state.add(where, f"“{flag}” phải là true/false (biểu thức FEEL chưa được hỗ trợ).",
-                      f"“{flag}” must be true/false (FEEL expressions are not supported).")
+    _check_flags(comp, where, state)
     validate = comp.get("validate", {})
     if not isinstance(validate, dict):
         state.add(where, "“validate” phải là một đối tượng.", "“validate” must be an object.")
@@ -236,6 +235,31 @@ def _check_input(comp: dict, state: _SchemaCheck) -> None:
         _check_datetime_props(comp, where, state)
     elif ctype in _SINGLE_CHOICE | _MULTI_CHOICE:
         _check_options(comp, where, state)
+
+
+def _check_flags(comp: dict, where: str, state: _SchemaCheck) -> None:
+    for flag in ("readonly", "disabled"):
+        if flag in comp and not isinstance(comp[flag], bool):
+            state.add(where, f"“{flag}” phải là true/false (biểu thức FEEL chưa được hỗ trợ).",
+                      f"“{flag}” must be true/false (FEEL expressions are not supported).")
+
+
+def _check_file_props(comp: dict, state: _SchemaCheck) -> None:
+    """A file field (docs/modeling.md, “Tệp đính kèm”): `multiple` true/false, `accept` of supported kinds."""
+    where = _where(comp)
+    _check_flags(comp, where, state)
+    validate = comp.get("validate", {})
+    if not isinstance(validate, dict):
+        state.add(where, "“validate” phải là một đối tượng.", "“validate” must be an object.")
+    elif "required" in validate and not isinstance(validate["required"], bool):
+        state.add(where, "“validate.required” phải là true/false.", "“validate.required” must be true/false.")
+    if "multiple" in comp and not isinstance(comp["multiple"], bool):
+        state.add(where, "“multiple” phải là true/false (biểu thức FEEL chưa được hỗ trợ).",
+                  "“multiple” must be true/false (FEEL expressions are not supported).")
+    if files.accepted_kinds(comp.get("accept")) is None:
+        state.add(where, f"“accept” chỉ được liệt kê (cách nhau dấu phẩy) các loại tệp hỗ trợ: "
+                         f"{files.SUPPORTED_TEXT}.",
+                  f"“accept” may only list (comma-separated) the supported file types: {files.SUPPORTED_TEXT}.")
 
 
 def _check_validate(validate: dict, where: str, state: _SchemaCheck) -> None:

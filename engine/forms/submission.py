@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from engine.domain.messages import Message
+from engine.forms import files
 from engine.forms.common import (
     CONTAINER_TYPES,
     INPUT_TYPES,
@@ -63,13 +64,23 @@ class _Scope:
     at: tuple[str, ...]  # where this scope sits in the submitted data ("ca_nhan", "1")
     context: dict
     errors: list[FieldError]
+    #: File fields whose refs are looked up together once the whole form is walked.
+    pending_files: list[_PendingFiles] = field(default_factory=list)
 
     def error(self, path: tuple[str, ...], comp: dict, message: Message) -> None:
         self.errors.append(FieldError(".".join(self.at + path), str(comp.get("id") or ""), message))
 
 
-def validate_submission(schema: dict, data: object,
-                        context: dict | None = None) -> tuple[dict, list[FieldError]]:
+@dataclass(frozen=True)
+class _PendingFiles:
+    scope: _Scope
+    path: tuple[str, ...]
+    comp: dict
+    refs: list[str]
+
+
+def validate_submission(schema: dict, data: object, context: dict | None = None, *,
+                        attachments: files.FileLookup | None = None) -> tuple[dict, list[FieldError]]:
     """Check submitted form data against the schema and return (cleaned, errors).
 
     `cleaned` holds only the values of writable input fields, coerced to canonical types;
@@ -83,6 +94,11 @@ def validate_submission(schema: dict, data: object,
     enforced here and an absent value stays absent, but a value that is present must still
     be valid. Options from `valuesExpression` (or a `valuesKey` missing from `context`) are
     unknown, so any plain string or number is accepted for them.
+
+    A file field (`filepicker`) holds a list of uploaded files; `attachments` says which refs this
+    submission may use and what they are (engine.services.attachments). Without it, only an
+    empty file field passes. The cleaned value is the stored files' {ref, name, size, type}, never
+    the browser's copy.
     """
     problems = check_schema(schema)
     if problems:
@@ -97,6 +113,7 @@ def validate_submission(schema: dict, data: object,
         return {}, [FieldError("", "", DATA_TOO_LARGE)]
     scope = _Scope(data, {}, (), context if isinstance(context, dict) else {}, [])
     _validate_components(schema["components"], scope, (), False)
+    _resolve_files(scope.pending_files, attachments)
     return scope.out, scope.errors
 
 
@@ -111,6 +128,8 @@ def _validate_components(components: list, scope: _Scope, prefix: tuple[str, ...
             _validate_list(comp, scope, prefix + tuple(comp["path"].split(".")), hidden)
         elif ctype in INPUT_TYPES:
             _validate_input(comp, scope, prefix + tuple(comp["key"].split(".")), hidden)
+        elif ctype == files.FILE_TYPE:
+            _validate_files(comp, scope, prefix + tuple(comp["key"].split(".")), hidden)
 
 
 def _validate_input(comp: dict, scope: _Scope, path: tuple[str, ...], conditional: bool) -> None:
@@ -163,10 +182,57 @@ def _validate_list(comp: dict, scope: _Scope, path: tuple[str, ...], conditional
         if not isinstance(row, dict):
             scope.error((*path, str(index)), comp, ROW_NOT_OBJECT)
             continue
-        row_scope = _Scope(row, {}, scope.at + path + (str(index),), scope.context, scope.errors)
+        row_scope = _Scope(row, {}, scope.at + path + (str(index),), scope.context, scope.errors,
+                           scope.pending_files)
         _validate_components(comp.get("components", []), row_scope, (), conditional)
         cleaned.append(row_scope.out)
     store(scope.out, path, cleaned)
+
+
+def _validate_files(comp: dict, scope: _Scope, path: tuple[str, ...], conditional: bool) -> None:
+    """The shape of a file field's value; its refs are checked later, all in one lookup."""
+    if comp.get("readonly") or comp.get("disabled"):
+        return
+    found, raw = _lookup(scope.data, path)
+    if not found and conditional:
+        return
+    if raw is None or raw == []:  # form-js's own empty value is null, the platform's []
+        if (comp.get("validate") or {}).get("required") is True and not conditional:
+            scope.error(path, comp, REQUIRED)
+        else:
+            store(scope.out, path, [])
+        return
+    if not isinstance(raw, list):
+        scope.error(path, comp, files.FILES_NOT_LIST)
+        return
+    if not comp.get("multiple") and len(raw) > 1:
+        scope.error(path, comp, files.ONE_FILE_ONLY)
+        return
+    if len(raw) > files.MAX_FILES_PER_FIELD:
+        scope.error(path, comp, files.too_many_files(files.MAX_FILES_PER_FIELD))
+        return
+    refs = [item.get("ref") if isinstance(item, dict) else None for item in raw]
+    if not all(isinstance(ref, str) and 0 < len(ref) <= files.MAX_REF_LENGTH for ref in refs):
+        scope.error(path, comp, files.BAD_FILE_VALUE)
+        return
+    if len(set(refs)) != len(refs):
+        scope.error(path, comp, files.DUPLICATE_FILE)
+        return
+    scope.pending_files.append(_PendingFiles(scope, path, comp, [str(ref) for ref in refs]))
+
+
+def _resolve_files(pending: list[_PendingFiles], attachments: files.FileLookup | None) -> None:
+    wanted = frozenset(ref for item in pending for ref in item.refs)
+    known = attachments(wanted) if attachments is not None and wanted else {}
+    for item in pending:
+        if any(ref not in known for ref in item.refs):
+            item.scope.error(item.path, item.comp, files.UNKNOWN_FILE)
+            continue
+        allowed = files.accepted_kinds(item.comp.get("accept")) or frozenset(files.KINDS)
+        if any(files.BY_MIME.get(known[ref]["type"]) not in allowed for ref in item.refs):
+            item.scope.error(item.path, item.comp, files.wrong_kind(allowed))
+            continue
+        store(item.scope.out, item.path, [files.FileValue(**known[ref]) for ref in item.refs])
 
 
 def _fixed_row_count(comp: dict, scope: _Scope, path: tuple[str, ...]) -> int:
@@ -215,7 +281,8 @@ def _list_inputs(components: list, prefix: tuple[str, ...], found: list[dict], d
             path = prefix + tuple(comp["path"].split(".")) if isinstance(comp.get("path"), str) \
                 and comp["path"] else prefix
             _list_inputs(children, (*path, "*") if is_repeating(comp) else path, found, depth + 1)
-        elif ctype in INPUT_TYPES and isinstance(comp.get("key"), str) and comp["key"]:
+        elif (ctype in INPUT_TYPES or ctype == files.FILE_TYPE) and isinstance(comp.get("key"), str) \
+                and comp["key"]:
             label = comp.get("label") or comp.get("dateLabel") or comp.get("timeLabel") or ""
             found.append({"path": ".".join(prefix + tuple(comp["key"].split("."))),
                           "id": str(comp.get("id") or ""), "type": ctype, "label": str(label)})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from engine.domain.enums import Role
-from engine.persistence.models import User
+from engine.persistence.models import MailAccount, User
 from engine.persistence.uow import UnitOfWork
 from engine.services import identity
 
@@ -15,8 +15,11 @@ UNITS = [
     ("sttt", "Sở Thông tin và Truyền thông"),
     ("so_tc", "Sở Tài chính"),
     ("so_yt", "Sở Y tế"),
+    ("ttcds", "Trung tâm Chuyển đổi số"),
 ]
-# (username, full name, unit, roles): one per role and lane of the bundled procedures.
+# (username, full name, unit, roles): one per role and lane of the bundled procedures. Each gets the
+# address username@DEMO_DOMAIN, where their notifications (one-time password links among them) go.
+DEMO_DOMAIN = "dongthap.gov.vn"
 PEOPLE = [
     ("donvi", "Trần Thị Bình", "so_tc", ["chuyen_vien"]),
     ("lanhdao_donvi", "Võ Minh Đức", "so_tc", ["lanh_dao"]),
@@ -25,6 +28,10 @@ PEOPLE = [
     ("vanthu", "Phạm Thị Hạnh", "sttt", ["van_thu"]),
     ("lanhdao", "Nguyễn Quốc Hùng", "sttt", ["lanh_dao"]),
     ("quantri", "Đặng Thanh Tâm", "sttt", ["quan_tri"]),
+    # Trung tâm Chuyển đổi số: its leader assigns project-software requests to one of its experts.
+    ("lanhdao_ttcds", "Trương Văn Khoa", "ttcds", ["lanh_dao"]),
+    ("chuyenvien_ttcds", "Ngô Thị Mai", "ttcds", ["chuyen_vien"]),
+    ("chuyenvien_ttcds2", "Đỗ Minh Tuấn", "ttcds", ["chuyen_vien"]),
 ]
 
 
@@ -35,18 +42,35 @@ class DemoAccount:
     unit: str
     roles: str
     password: str | None  # None when the account already existed (password unchanged)
+    email: str = ""
 
 
 def load(uow: UnitOfWork) -> list[DemoAccount]:
-    """Create what is missing; existing accounts keep their passwords."""
+    """Create what is missing; existing accounts keep their passwords (and get an e-mail if they had none)."""
     units = {code: identity.ensure_unit(uow, code, name) for code, name in UNITS}
     accounts = []
     for username, full_name, unit, roles in PEOPLE:
         password = None
-        if uow.session.scalar(select(User).where(User.username == username)) is None:
+        email = f"{username}@{DEMO_DOMAIN}"
+        existing = uow.session.scalar(select(User).where(User.username == username))
+        if existing is None:
             password = secrets.token_urlsafe(9)
-            identity.create_user(uow, username, full_name, password, unit, roles)
+            identity.create_user(uow, username, full_name, password, unit, roles, email=email)
+        elif not existing.email:
+            existing.email = email
         accounts.append(DemoAccount(username, full_name, units[unit].name,
-                                    ", ".join(Role(r).label_vi for r in roles), password))
+                                    ", ".join(Role(r).label_vi for r in roles), password, email))
+    _mailboxes(uow)
     uow.commit()
     return accounts
+
+
+def _mailboxes(uow: UnitOfWork) -> None:
+    """The demo people's official mailboxes in the `local` mail directory, so that a request naming
+    their addresses passes the mail-directory check (project-software accounts need one)."""
+    existing = set(uow.session.scalars(select(MailAccount.address)))
+    units = dict(UNITS)
+    for username, full_name, unit, _roles in PEOPLE:
+        address = f"{username}@{DEMO_DOMAIN}"
+        if address not in existing:
+            uow.add(MailAccount(address=address, display_name=full_name, unit_name=units[unit]))

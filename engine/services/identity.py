@@ -43,8 +43,20 @@ def ensure_unit(uow: UnitOfWork, code: str, name: str) -> Unit:
     return unit
 
 
+def normal_email(email: str | None) -> str | None:
+    """An e-mail address as stored (lower case, trimmed), None for none; InvalidData when malformed."""
+    text = (email or "").strip().lower()
+    if not text:
+        return None
+    local, at, domain = text.partition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in text) or "@" in domain:
+        raise InvalidData(Message(f"Địa chỉ thư điện tử không hợp lệ: {text}", f"Invalid e-mail address: {text}"))
+    return text
+
+
 def create_user(uow: UnitOfWork, username: str, full_name: str, password: str,
-                unit_code: str, roles: list[str]) -> User:
+                unit_code: str, roles: list[str], *, email: str | None = None) -> User:
+    """A new account; `email` is where the platform's notifications to the person go (optional)."""
     unknown = [r for r in roles if r not in {x.value for x in Role}]
     if unknown:
         raise InvalidData(Message(f"Vai trò không hợp lệ: {', '.join(unknown)}",
@@ -57,8 +69,8 @@ def create_user(uow: UnitOfWork, username: str, full_name: str, password: str,
         raise InvalidData(Message(f"Không có đơn vị mã {unit_code}.", f"No unit with code {unit_code}."))
     if uow.session.scalar(select(User).where(User.username == username)) is not None:
         raise Conflict(Message(f"Tên đăng nhập {username} đã tồn tại.", f"Username {username} exists."))
-    user = User(username=username, full_name=full_name, password_hash=hash_password(password),
-                unit_id=unit.id, roles=[UserRole(role=r) for r in roles])
+    user = User(username=username, full_name=full_name, email=normal_email(email),
+                password_hash=hash_password(password), unit_id=unit.id, roles=[UserRole(role=r) for r in roles])
     uow.add(user)
     uow.session.flush()
     return user

@@ -18,6 +18,7 @@ from engine.bpmn.runtime import ReadyHumanTask, WorkflowError
 from engine.domain.enums import IncidentStatus, InstanceStatus, TaskStatus
 from engine.domain.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.domain.messages import Message
+from engine.forms import rules as form_rules
 from engine.persistence.models import (
     HumanTask,
     Incident,
@@ -29,7 +30,7 @@ from engine.persistence.models import (
     User,
 )
 from engine.persistence.uow import UnitOfWork
-from engine.services import audit, sla
+from engine.services import attachments, audit, form_data, sla
 from engine.services.context import Services
 from engine.services.publishing import form_name
 
@@ -91,8 +92,9 @@ def _sync_tasks(uow: UnitOfWork, services: Services, instance: ProcessInstance,
             row.status = TaskStatus.CANCELLED
             row.completed_at = services.now()
     known = {r.spiff_task_id for r in rows}
-    users = {u.username: u.id for u in session.scalars(select(User)).all()} if any(
-        t.candidate_users for t in ready.values()) else {}
+    named = {u for t in ready.values() if t.task_id not in known for u in t.candidate_users}
+    users = {u.username: u for u in session.scalars(select(User).where(
+        User.username.in_(named), User.is_active.is_(True)))} if named else {}
     for task_id, item in ready.items():
         if task_id in known:
             continue
@@ -100,9 +102,26 @@ def _sync_tasks(uow: UnitOfWork, services: Services, instance: ProcessInstance,
         session.add(HumanTask(
             instance_id=instance.id, spiff_task_id=task_id, element_id=item.element_id, name=item.name,
             lane=item.lane, form_key=form_name(item.form_key) if item.form_key else None,
-            assignee_id=assignee, due_at=_due_at(services, workflow, item), created_at=services.now(),
-            candidates=[_resolve_group(uow, instance, g) for g in item.candidate_groups],
+            assignee_id=assignee.id if assignee else None, due_at=_due_at(services, workflow, item),
+            created_at=services.now(), candidates=[_resolve_group(uow, instance, g) for g in item.candidate_groups],
         ))
+        if item.assignee_variable is not None:
+            _record_assignment(uow, instance, item, assignee)
+
+
+def _record_assignment(uow: UnitOfWork, instance: ProcessInstance, item: ReadyHumanTask,
+                       assignee: User | None) -> None:
+    """History of a task given to the user a variable names (`camunda:assignee="${…}"`), or why not."""
+    if assignee is not None:
+        summary = f"Giao “{item.name}” cho {assignee.full_name} ({assignee.username})"
+    else:
+        value = item.data.get(item.assignee_variable or "")
+        why = (f"{item.assignee_variable} = “{value}” không phải tên đăng nhập của người dùng đang hoạt động"
+               if isinstance(value, str) and value.strip() else f"chưa chọn người thực hiện ({item.assignee_variable})")
+        groups = ", ".join(item.candidate_groups) or "—"
+        summary = f"Không giao được “{item.name}”: {why}; công việc chờ nhóm {groups}"
+    audit.record(uow.session, None, "assign", instance_id=instance.id, element_id=item.element_id,
+                 summary=summary)
 
 
 def save_state(uow: UnitOfWork, services: Services, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
@@ -154,7 +173,8 @@ def step_or_incident(uow: UnitOfWork, services: Services, instance: ProcessInsta
         action()
     except WorkflowError as exc:
         instance.status = InstanceStatus.ERROR
-        uow.add(Incident(instance_id=instance.id, element_id=exc.element_id, message=str(exc)))
+        uow.add(Incident(instance_id=instance.id, element_id=exc.element_id, message=str(exc),
+                         created_at=services.now()))
         audit.record(uow.session, None, "incident", instance_id=instance.id, element_id=exc.element_id,
                      summary=str(exc))
     save_state(uow, services, instance, workflow)
@@ -222,11 +242,13 @@ def form_schema(task: HumanTask) -> dict[str, Any] | None:
 
 
 def task_data(uow: UnitOfWork, services: Services, task: HumanTask) -> dict[str, Any]:
-    """The data the task's form opens with."""
+    """The data the task's form opens with: the task's own, and the options its form draws from the
+    organisation (people of a unit and role, engine/services/form_data.py), which are never stored."""
     instance = task.instance
     workflow = services.runtime.restore(instance.version.spec_json, instance.state_json)
     spiff_task = workflow.get_task_from_id(UUID(task.spiff_task_id))
-    return dict(spiff_task.data) if spiff_task is not None else {}
+    data = dict(spiff_task.data) if spiff_task is not None else {}
+    return {**data, **form_data.organisation_options(uow, form_schema(task))}
 
 
 def complete_task(uow: UnitOfWork, services: Services, actor: User, task_id: int,
@@ -246,9 +268,12 @@ def complete_task(uow: UnitOfWork, services: Services, actor: User, task_id: int
     before = task_data(uow, services, task)
     data: dict[str, Any] = {}
     if schema is not None:
-        data, errors = form_checks.validate_submission(schema, submitted, before)
+        data, errors = form_checks.validate_submission(schema, submitted, before,
+                                                       attachments=attachments.lookup_for(uow, task, before))
+        errors += form_rules.rule_errors(schema, data, errors, services.adapters.lookups)
         if errors:
             raise InvalidData(INVALID, errors)
+    attachments.keep_only(uow, task, data)
     workflow = services.runtime.restore(instance.version.spec_json, instance.state_json)
     task.status = TaskStatus.COMPLETED
     task.completed_at = services.now()

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from engine import forms as form_checks
 from engine.bpmn.parser import ExternalServiceTask, XmlRefused, build_specs, parse_xml
-from engine.bpmn.runtime import spec_bundle
+from engine.bpmn.runtime import ASSIGNEE_VARIABLE, spec_bundle
 from engine.bpmn.sandbox import check_expression, check_script
 from engine.documents.issuer import TOPIC as DOCUMENT_TOPIC
 from engine.documents.issuer import property_problems
@@ -27,6 +27,7 @@ from engine.documents.templates import check_template, valid_name
 from engine.domain.enums import Role
 from engine.domain.errors import PublishRefused
 from engine.domain.messages import Message
+from engine.forms import rules as form_rules
 from engine.persistence.models import ProcedureFile, ProcedureVersion, User
 from engine.persistence.uow import UnitOfWork
 from engine.services import audit, schedules
@@ -153,6 +154,7 @@ class _Checker:
             self.add(spec, "Công việc chưa có người thực hiện "
                            "(camunda:candidateGroups hoặc thuộc tính candidateGroups của lane)",
                      "The task has no performer (camunda:candidateGroups or the lane's candidateGroups property)")
+        self.assignee(spec, (camunda.get("assignee") or "").strip(), bool(groups))
         for group in (groups or "").split(","):
             role = group.strip().rpartition(":")[2]
             if group.strip() and role not in {r.value for r in Role}:
@@ -171,9 +173,25 @@ class _Checker:
         if name not in self.forms:
             self.add(spec, f"Không tìm thấy biểu mẫu {name}.form", f"Form {name}.form not found")
             return
-        for problem in form_checks.check_schema(self.forms[name]):
+        for problem in [*form_checks.check_schema(self.forms[name]), *form_rules.rule_problems(self.forms[name])]:
             self.add(spec, f"Biểu mẫu {name}: {problem.vi}", f"Form {name}: {problem.en}")
         self.used_forms[name] = self.forms[name]
+
+    def assignee(self, spec: Any, assignee: str, has_groups: bool) -> None:
+        """`camunda:assignee` is a username or `${variable}` (a plain name); the latter needs candidate
+        groups, who keep the task when the variable names nobody."""
+        if "${" not in assignee and "#{" not in assignee:
+            return
+        if not ASSIGNEE_VARIABLE.match(assignee):
+            self.add(spec, f"camunda:assignee=\"{assignee}\": chỉ nhận tên đăng nhập hoặc ${{tên_biến}} "
+                           "(biến chứa tên đăng nhập), không nhận biểu thức",
+                     f"camunda:assignee=\"{assignee}\": write a username or ${{variable}} (a variable holding "
+                     "a username), not an expression")
+        elif not has_groups:
+            self.add(spec, "Công việc giao theo biến (camunda:assignee=\"${…}\") cần camunda:candidateGroups: "
+                           "nhóm nhận công việc khi biến không chỉ ra người dùng có thật",
+                     "A task assigned by a variable (camunda:assignee=\"${…}\") needs camunda:candidateGroups, "
+                     "who get the task when the variable names no existing user")
 
     def process(self, model: Any) -> None:
         """The process element's own properties: `deadline` is an expression, like a due date."""

@@ -16,9 +16,11 @@ from engine.domain.errors import Conflict, Forbidden, InvalidData
 from engine.persistence.models import (
     AdapterOperation,
     AuditEvent,
+    CredentialLink,
     Document,
     HumanTask,
     MailAccount,
+    Notification,
     ProcessInstance,
     ServiceCall,
     User,
@@ -156,9 +158,11 @@ def test_email_account_happy_path(uow, services, people, published, clock) -> No
     assert reply.due_at == vn(2026, 11, 30, 17)  # Friday + one working day = Monday, 17:00
     with uow() as u:
         rows = instances.task_data(u, services, instances.get_task(u, reply.id))["rows"]
+    # the requester has no e-mail address: the password links wait in their inbox on the platform
+    sent = "Đã cấp mới — mật khẩu gửi qua liên kết dùng một lần tới mục Thông báo của Trần Thị Bình trên hệ thống"
     assert [(r["ho_ten"], r["ket_qua"], r["dia_chi"]) for r in rows] == [
-        ("Nguyễn Văn An", "Đã cấp mới", "annv@dongthap.gov.vn"),
-        ("Phạm Thị Hoa", "Đã cấp mới", "hoapt@dongthap.gov.vn"),
+        ("Nguyễn Văn An", sent, "annv@dongthap.gov.vn"),
+        ("Phạm Thị Hoa", sent, "hoapt@dongthap.gov.vn"),
     ]
     assert_save_restore_round_trips(uow, services, instance_id)
 
@@ -263,11 +267,11 @@ def passwords(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Every password the mail directory generates, recognisable in any text."""
     issued: list[str] = []
 
-    def token_urlsafe(nbytes: int | None = None) -> str:
+    def new_password() -> str:
         issued.append(f"BiMatMatKhau{len(issued):04d}xyz")
         return issued[-1]
 
-    monkeypatch.setattr(mail_directory.secrets, "token_urlsafe", token_urlsafe)
+    monkeypatch.setattr(mail_directory, "new_password", new_password)
     yield issued
 
 
@@ -314,6 +318,9 @@ def test_passwords_never_reach_audit_or_instance_state(uow, services, people, pu
         stored += [json.dumps(op.result, ensure_ascii=False) for op in u.session.scalars(select(AdapterOperation))]
         stored += [c.last_error or "" for c in u.session.scalars(select(ServiceCall))]
         stored += [a.password_hash or "" for a in accounts.values()]
+        stored += [f"{n.subject} {n.body}" for n in u.session.scalars(select(Notification))]
+        sealed = [link.sealed or b"" for link in u.session.scalars(select(CredentialLink))]
+    assert len(sealed) == 3 and not [s for s in sealed if any(p.encode() in s for p in passwords)]
     for text in stored:
         assert not any(p in text for p in passwords)
     keys = {k for text in stored if text.startswith(("{", "[")) for k in all_keys(json.loads(text))}

@@ -320,20 +320,17 @@ def test_worker_retries_later_when_the_adapter_gives_up(started, uow, peer, cloc
 def test_worker_turns_a_refusal_into_an_incident_showing_the_response(started, uow, peer, clock) -> None:  # type: ignore[no-untyped-def]
     services, instance_id = started([AN])
     refusal = {"error": "Phòng ban không có trong danh mục"}
-    for _ in range(services.settings.max_attempts):
-        peer.refuse_next(400, refusal)
-    for delay in (10, 20):  # the worker's own retries (AdapterRefused is an AdapterError)
-        assert worker.run_once(uow, services, owner="w1") == 0
-        clock.advance(seconds=delay)
-    assert worker.run_once(uow, services, owner="w1") == 0
+    peer.refuse_next(400, refusal)
+    assert worker.run_once(uow, services, owner="w1") == 0  # a refusal raises the incident at once
     broken = state(uow, instance_id)
-    assert broken["status"] == InstanceStatus.ERROR
+    assert (broken["status"], broken["calls"]) == (InstanceStatus.ERROR, [(CallStatus.FAILED, 1)])
     ((element_id, topic, message, status),) = broken["incidents"]
     assert (element_id, topic, status) == ("Task_CapTaiKhoan", TOPIC, IncidentStatus.OPEN)
-    assert "HTTP 400" in message and "Phòng ban không có trong danh mục" in message and "sau 3 lần thử" in message
+    assert "HTTP 400" in message and "Phòng ban không có trong danh mục" in message
+    assert message.endswith("(bị từ chối, không thử lại)")
     assert peer.token not in message
-    assert len(peer.requests) == services.settings.max_attempts  # one request per worker attempt
+    assert len(peer.requests) == 1  # not retried, neither in the call nor by the worker
     assert peer.users == {}
     clock.advance(days=1)
     assert worker.run_once(uow, services, owner="w1") == 0
-    assert len(peer.requests) == services.settings.max_attempts  # an instance in error is left alone
+    assert len(peer.requests) == 1  # an instance in error is left alone

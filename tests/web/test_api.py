@@ -129,6 +129,9 @@ def test_openapi_spec_lists_every_endpoint(client: FlaskClient) -> None:
         ("/api/v1/process-instances/{instance_id}/documents", "get"),
         ("/api/v1/documents/{document_id}/content", "get"),
         ("/api/v1/tasks/{task_id}/excel/{path}.xlsx", "get"), ("/api/v1/tasks/{task_id}/excel/{path}", "post"),
+        ("/api/v1/tasks/{task_id}/attachments", "post"),
+        ("/api/v1/process-instances/{instance_id}/attachments", "get"), ("/api/v1/attachments/{ref}/content", "get"),
+        ("/api/v1/incidents", "get"), ("/api/v1/incidents/{incident_id}/retry", "post"),
     }
     assert {(p, m) for p, ops in paths.items() for m in ops if m != "parameters"} == expected
     for path, method in expected:

@@ -25,6 +25,16 @@
  * was typed, nothing is saved until "Hoàn thành") or {"error": {message, details: [{row,
  * column, label, message: {vi, en}}]}} (shown as a table; the form is left unchanged).
  *
+ * File fields (form-js `filepicker`, see modules/file_field.js) upload each chosen file at once;
+ * the form root says where (all optional; without them file fields only list their files):
+ *
+ *   <div id="form-root" data-attachment-upload="/tasks/7/attachments"
+ *        data-attachment-remove="/tasks/7/attachments/__ref__"
+ *        data-attachment-download="/instances/3/attachments/__ref__"
+ *        data-attachment-max-bytes="10485760" data-csrf="...">
+ *
+ * "Hoàn thành" waits while an upload runs.
+ *
  * Server errors are keyed by the form-js component `id` (that is what form-js
  * keys its own validation errors by). As a convenience a key may also be a
  * component `key` (the data path, e.g. "applicant.email").
@@ -49,6 +59,8 @@
 import { Form } from '@bpmn-io/form-js';
 import flatpickr from 'flatpickr';
 import { Vietnamese as flatpickrVietnamese } from 'flatpickr/dist/esm/l10n/vn.js';
+
+import { fileFieldModule } from './modules/file_field.js';
 
 import '@bpmn-io/form-js/dist/assets/form-js.css';
 import '@bpmn-io/form-js/dist/assets/flatpickr/light.css';
@@ -133,7 +145,7 @@ const VI_PATTERNS = [
 const AUTHORED_TEXT = [
   'label', '.fjs-form-field-description', '.fjs-form-field-text', '.fjs-form-field-html',
   '.fjs-dropdownlist-item', '.fjs-taglist-tag-label', '.fjs-table-th-label', 'td:not([colspan])',
-  '.fjs-select-display:not(.fjs-select-placeholder)',
+  '.fjs-select-display:not(.fjs-select-placeholder)', '.fjs-attachment-name',
 ].join(', ');
 
 const TRANSLATED_ATTRIBUTES = ['placeholder', 'aria-label', 'title'];
@@ -546,9 +558,29 @@ async function main() {
     translateFormJs(root);
   }
 
+  // ---- file fields: uploads while the form is filled in ----
+
+  let uploadsRunning = 0;
+  const urlFor = (template) => (template ? (ref) => template.replace('__ref__', encodeURIComponent(ref)) : null);
+  const files = fileFieldModule({
+    lang: PAGE_LANG,
+    uploadUrl: readOnly ? null : root.dataset.attachmentUpload,
+    removeUrl: readOnly ? null : urlFor(root.dataset.attachmentRemove),
+    downloadUrl: urlFor(root.dataset.attachmentDownload) || (() => '#'),
+    csrf: root.dataset.csrf,
+    maxBytes: Number(root.dataset.attachmentMaxBytes) || 0,
+    onBusy: (delta) => {
+      uploadsRunning = Math.max(0, uploadsRunning + delta);
+      if (submitButton) {
+        submitButton.disabled = uploadsRunning > 0;
+      }
+    },
+  });
+
   const form = new Form({
     container: root,
     properties: readOnly ? { readOnly: true } : {},
+    additionalModules: [files],
   });
 
   try {
@@ -633,7 +665,7 @@ async function main() {
   });
 
   htmlForm.addEventListener('submit', (event) => {
-    if (submitting) {
+    if (submitting || uploadsRunning > 0) {
       event.preventDefault();
       return;
     }
