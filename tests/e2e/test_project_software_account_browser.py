@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -12,7 +13,9 @@ from playwright.sync_api import Locator, Page, expect
 from engine.services import demo
 from engine.settings import Settings
 from tests.e2e.conftest import artifact_path
+from tests.e2e.test_attachments_browser import pick
 from tests.e2e.test_email_account_browser import choose, complete_task, log_out, open_task, required_label
+from tests.engine.attachment_files import pdf
 from tests.engine.project_software_server import ProjectSoftwarePeer
 from webapp.platform import uow
 
@@ -25,6 +28,8 @@ PEOPLE = [
     {"email": "lanhdao_donvi@dongthap.gov.vn", "ho_ten": "Võ Minh Đức", "dien_thoai": "0277 3851 235",
      "chuc_vu": "Phó Giám đốc", "phong_ban": "Ban Giám đốc"},
 ]
+SCAN_LABEL = "Bản quét hồ sơ (công văn đề nghị, Biểu số 2.1)"
+SCAN_NAME = "Công văn 125-STC-VP và Biểu 2.1.pdf"
 
 
 @pytest.fixture
@@ -71,8 +76,17 @@ def fill_row(row: Locator, person: dict[str, str]) -> None:
     choose(row.locator(".fjs-form-field-select", has_text="Ghi chú (nội dung đề nghị)"), "Cấp mới")
 
 
+def scan_field(page: Page) -> Locator:
+    return page.locator("#form-root .fjs-form-field-filepicker", has_text=SCAN_LABEL)
+
+
 def test_project_software_account_clicked_through_by_each_actor(
-        page: Page, passwords: dict[str, str], run_worker: Callable[[], int], peer: ProjectSoftwarePeer) -> None:
+        page: Page, passwords: dict[str, str], run_worker: Callable[[], int], peer: ProjectSoftwarePeer,
+        tmp_path: Path) -> None:
+    scan = tmp_path / SCAN_NAME
+    scan.write_bytes(pdf("Cong van 125/STC-VP va Bieu 2.1"))
+    # Bootstrap scrolls smoothly unless motion is reduced; a click scrolled into view mid-animation can miss.
+    page.emulate_media(reduced_motion="reduce")
     # ---- the requesting unit (Sở Tài chính) submits the dossier with Biểu 2.1 ----
     log_in(page, passwords, "donvi")
     page.get_by_role("link", name="Khởi tạo hồ sơ").click()
@@ -97,8 +111,16 @@ def test_project_software_account_clicked_through_by_each_actor(
     fill_row(rows.nth(0), PEOPLE[0])
     fill_row(rows.nth(1), {**PEOPLE[1], "email": "chua.co@dongthap.gov.vn"})
 
-    # An address the mail directory does not know: refused, with the reason, by that row's field.
+    # The scanned letter and Biểu 2.1 are required: the form stops until a file is attached.
     complete_button = page.get_by_role("button", name="Hoàn thành")
+    complete_button.click()
+    expect(scan_field(page).locator(".fjs-form-field-error")).to_have_text("Trường này là bắt buộc.")
+    expect(page).to_have_url(re.compile(r"/tasks/\d+$"))
+    pick(page, SCAN_LABEL, scan)
+    expect(scan_field(page).get_by_role("link", name=SCAN_NAME)).to_be_visible()
+    expect(scan_field(page).locator(".fjs-form-field-error")).to_have_count(0)
+
+    # An address the mail directory does not know: refused, with the reason, by that row's field.
     complete_button.click()
     server_errors = page.locator(".server-errors")
     expect(server_errors).to_contain_text("Danh sách tài khoản (Biểu số 2.1), dòng 2 — Email Đồng Tháp")
@@ -108,8 +130,15 @@ def test_project_software_account_clicked_through_by_each_actor(
     page.screenshot(path=artifact_path("psa-01-unknown-email.png"), full_page=True)
     second = page.locator("#form-root .fjs-repeat-row-container").nth(1)
     second.get_by_label(required_label("Email Đồng Tháp")).fill(PEOPLE[1]["email"])
+    expect(scan_field(page).get_by_role("link", name=SCAN_NAME)).to_be_visible()  # the scan stays picked
     complete_task(page)
     expect(page.locator("#instance-status")).to_have_text("Đang xử lý")
+    filed = page.locator("#dossier-attachments")
+    expect(filed.get_by_role("heading", name="Hồ sơ đính kèm")).to_be_visible()
+    expect(filed.locator(".attachment-row")).to_have_count(1)
+    expect(filed.locator(".attachment-row")).to_contain_text("Nộp hồ sơ")
+    expect(filed.locator(".attachment-row")).to_contain_text("Trần Thị Bình")
+    expect(filed.get_by_role("link", name=SCAN_NAME)).to_be_visible()
     log_out(page)
 
     # ---- reception at the Sở (văn thư) ----
@@ -117,6 +146,9 @@ def test_project_software_account_clicked_through_by_each_actor(
     open_task(page, "Tiếp nhận và chuyển hồ sơ")
     form = page.locator("#form-root")
     expect(form.get_by_role("table")).to_contain_text(PEOPLE[1]["email"])
+    # The scan the unit attached, to check against the original: a download link, nothing to change.
+    expect(scan_field(page).get_by_role("link", name=SCAN_NAME)).to_be_visible()
+    expect(scan_field(page).get_by_role("button")).to_have_count(0)
     form.get_by_label(required_label("Số hồ sơ trên phần mềm một cửa điện tử")).fill("000.00.12.H18-261126-0007")
     fill_date(form.get_by_label(required_label("Ngày tiếp nhận")), "26/11/2026")
     form.get_by_label(required_label("Đã quét (scan) và lưu trữ hồ sơ điện tử")).check()
@@ -143,6 +175,11 @@ def test_project_software_account_clicked_through_by_each_actor(
     open_task(page, "Kiểm tra hồ sơ")
     form = page.locator("#form-root")
     expect(form.get_by_role("table")).to_contain_text("Cấp mới")
+    with page.expect_download() as download:
+        scan_field(page).get_by_role("link", name=SCAN_NAME).click()
+    assert download.value.suggested_filename == SCAN_NAME
+    assert Path(download.value.path()).read_bytes() == scan.read_bytes()
+    expect(scan_field(page).get_by_role("button")).to_have_count(0)
     form.get_by_label("Hồ sơ đầy đủ, chính xác — trình lãnh đạo duyệt").check()
     assessment = form.get_by_label(required_label("Kết quả thẩm định, ý kiến tham mưu"))
     expect(assessment).to_be_visible()

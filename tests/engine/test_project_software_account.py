@@ -19,12 +19,14 @@ from engine.adapters.registry import build_registry
 from engine.domain.enums import IncidentStatus, InstanceStatus, TaskStatus
 from engine.domain.errors import Forbidden, InvalidData
 from engine.forms import excel
+from engine.forms.files import FileValue
 from engine.persistence.models import AuditEvent, Document, Incident, MailAccount, ProcedureVersion, User
 from engine.persistence.uow import UnitOfWork
-from engine.services import identity, instances, list_import, publishing, queries
+from engine.services import attachments, identity, instances, list_import, publishing, queries
 from engine.services.calendar import override_loader
 from engine.services.context import Services
 from engine.settings import Settings
+from tests.engine.attachment_files import pdf
 from tests.engine.conftest import PROCESSES_DIR, Clock, Publish
 from tests.engine.docx_files import docx_text
 from tests.engine.project_software_server import ProjectSoftwarePeer
@@ -54,6 +56,9 @@ REQUEST = {
     "noi_dung_de_nghi": "Căn cứ kế hoạch phân công thực hiện dự án, đề nghị cấp tài khoản cho hai công chức.",
     "danh_sach": ROWS,
 }
+#: The scanned dossier's file field (Biểu 2.1 and the request letter, signed and stamped).
+SCAN_FIELD = "Field_HoSoDinhKem"
+SCAN_NAME = "Công văn 125-STC-VP và Biểu 2.1.pdf"
 RECEPTION = {"so_ho_so_mot_cua": "000.00.12.H18-261126-0007", "ngay_tiep_nhan": "2026-11-26", "da_scan_luu": True}
 VALID = {"ket_qua_kiem_tra": "hop_le", "y_kien_kiem_tra": "Hồ sơ đầy đủ, email đã có trên hệ thống; đề nghị cấp."}
 AGREE_CENTRE = {"duyet_trung_tam": "dong_y", "y_kien_trung_tam": ""}
@@ -136,6 +141,26 @@ def refused(uow: Uow, services: Services, actor: User, task_id: int, data: dict[
     return {error.path: error.message.vi for error in caught.value.details}
 
 
+def attach(uow: Uow, services: Services, actor: User, task_id: int, name: str = SCAN_NAME,
+           text: str = "Cong van 125/STC-VP va Bieu 2.1") -> FileValue:
+    """Uploads a scanned PDF into the task's dossier field, as the form's file picker does."""
+    with uow() as u:
+        return attachments.upload(u, services, actor, task_id, field_id=SCAN_FIELD, key="", file_name=name,
+                                  content=pdf(text))
+
+
+def with_scan(uow: Uow, services: Services, actor: User, task_id: int,
+              request: dict[str, Any] = REQUEST) -> dict[str, Any]:
+    """The request as submitted, with the scanned dossier uploaded and attached."""
+    return {**request, "ho_so_dinh_kem": [attach(uow, services, actor, task_id)]}
+
+
+def filed(uow: Uow, instance_id: int) -> list[tuple[str, str, str]]:
+    """The dossier's files as the instance page lists them: name, step, uploader."""
+    with uow() as u:
+        return [(f.name, f.step, f.uploaded_by) for f in attachments.filed_in(u, instance_id)]
+
+
 def opening(uow: Uow, services: Services, task_id: int) -> dict[str, Any]:
     with uow() as u:
         return instances.task_data(u, services, instances.get_task(u, task_id))
@@ -151,7 +176,8 @@ def start(uow: Uow, services: Services, staff: dict[str, User], request: dict[st
     """A dossier submitted by Sở Tài chính and received by the Sở's văn thư: waiting for assignment."""
     with uow() as u:
         instance_id = instances.start(u, services, staff["cv_stc"], PROCESS).id
-    complete(uow, services, staff["cv_stc"], the_ready_task(uow, instance_id, "Task_NopHoSo").id, request)
+    submit = the_ready_task(uow, instance_id, "Task_NopHoSo").id
+    complete(uow, services, staff["cv_stc"], submit, with_scan(uow, services, staff["cv_stc"], submit, request))
     complete(uow, services, staff["vt_sttt"], the_ready_task(uow, instance_id, "Task_TiepNhan").id, RECEPTION)
     return instance_id
 
@@ -189,9 +215,16 @@ def test_request_to_notice_letter_with_the_users_created_in_the_project_software
     assert instance_row(uow, instance_id).due_at == vn(2026, 12, 1, 17)  # Thu 09:00 + 3 working days
     submit = the_ready_task(uow, instance_id, "Task_NopHoSo")
     assert [(c.unit_id, c.role) for c in submit.candidates] == [(requester.unit_id, "chuyen_vien")]
-    complete(uow, services, requester, submit.id, REQUEST)
+    # The scanned letter and Biểu 2.1 must be attached: without them the submission is refused.
+    assert refused(uow, services, requester, submit.id, REQUEST) == {"ho_so_dinh_kem": "Trường này là bắt buộc."}
+    scan = attach(uow, services, requester, submit.id)
+    assert (scan["name"], scan["type"]) == (SCAN_NAME, "application/pdf")
+    assert filed(uow, instance_id) == []  # a draft's file is not yet part of the dossier
+    complete(uow, services, requester, submit.id, {**REQUEST, "ho_so_dinh_kem": [scan]})
+    assert filed(uow, instance_id) == [(SCAN_NAME, "Nộp hồ sơ", requester.full_name)]
 
     reception = the_ready_task(uow, instance_id, "Task_TiepNhan")
+    assert opening(uow, services, reception.id)["ho_so_dinh_kem"] == [scan]  # to check against the original
     assert [(c.unit_id, c.role) for c in reception.candidates] == [(staff["vt_sttt"].unit_id, "van_thu")]
     assert reception.due_at == vn(2026, 11, 26, 15)  # half a working day, across the lunch break
     complete(uow, services, staff["vt_sttt"], reception.id, RECEPTION)
@@ -215,7 +248,9 @@ def test_request_to_notice_letter_with_the_users_created_in_the_project_software
         assert queries.tasks_for(u, staff["cv_ttcds2"]) == []
     with pytest.raises(Forbidden):
         complete(uow, services, staff["cv_ttcds2"], review.id, VALID)
-    rows = opening(uow, services, review.id)["rows"]
+    shown = opening(uow, services, review.id)
+    assert shown["ho_so_dinh_kem"] == [scan]  # the expert sees the scan the unit attached
+    rows = shown["rows"]
     assert [(r["stt"], r["email"], r["thao_tac_ten"]) for r in rows] == [
         (1, "an.nv@dongthap.gov.vn", "Cấp mới"), (2, "hoa.pt@dongthap.gov.vn", "Cấp mới")]
     assert refused(uow, services, staff["cv_ttcds"], review.id, {"ket_qua_kiem_tra": "hop_le"}) == {
@@ -279,10 +314,13 @@ def test_supplement_request_pauses_the_clock_and_returns_to_the_same_expert(  # 
 
     clock.now = vn(2026, 11, 27, 9)  # Friday 09:00: one working day later
     fixed = [ROWS[0], {**ROWS[1], "dien_thoai": "0918 123 456"}]
+    (first_scan,) = shown["ho_so_dinh_kem"]  # the files of the first submission are kept
     assert refused(uow, services, staff["cv_stc"], supplement.id, {"danh_sach": fixed}) == {
-        "giai_trinh_bo_sung": "Trường này là bắt buộc."}
+        "giai_trinh_bo_sung": "Trường này là bắt buộc.", "ho_so_dinh_kem": "Trường này là bắt buộc."}
+    page = attach(uow, services, staff["cv_stc"], supplement.id, "Biểu 2.1 bổ sung.pdf", "Bieu 2.1 bo sung")
     complete(uow, services, staff["cv_stc"], supplement.id,
-             {"danh_sach": fixed, "giai_trinh_bo_sung": "Đã bổ sung số điện thoại."})
+             {"danh_sach": fixed, "giai_trinh_bo_sung": "Đã bổ sung số điện thoại.",
+              "ho_so_dinh_kem": [first_scan, page]})
 
     resumed = instance_row(uow, instance_id)
     assert (resumed.paused_at, resumed.due_at) == (None, vn(2026, 12, 2, 17))  # moved by the working day paused
@@ -293,6 +331,9 @@ def test_supplement_request_pauses_the_clock_and_returns_to_the_same_expert(  # 
     assert data["ket_qua_kiem_tra"] is None  # the expert decides afresh
     assert data["giai_trinh_bo_sung"] == "Đã bổ sung số điện thoại."
     assert [r["dien_thoai"] for r in data["rows"]] == ["0277 3851 234", "0918 123 456"]
+    assert [f["name"] for f in data["ho_so_dinh_kem"]] == [SCAN_NAME, "Biểu 2.1 bổ sung.pdf"]
+    assert filed(uow, instance_id) == [(SCAN_NAME, "Nộp hồ sơ", staff["cv_stc"].full_name),
+                                       ("Biểu 2.1 bổ sung.pdf", "Bổ sung hồ sơ", staff["cv_stc"].full_name)]
     assert_save_restore_round_trips(uow, services, instance_id)
 
 
@@ -362,7 +403,8 @@ def test_a_row_whose_email_is_not_in_the_mail_directory_is_refused_at_submission
     submit = the_ready_task(uow, instance_id, "Task_NopHoSo")
     events = count(uow, AuditEvent)
     unknown = {**ROWS[1], "email": "chua.co@dongthap.gov.vn"}
-    errors = refused(uow, services, staff["cv_stc"], submit.id, {**REQUEST, "danh_sach": [ROWS[0], unknown]})
+    request = with_scan(uow, services, staff["cv_stc"], submit.id, {**REQUEST, "danh_sach": [ROWS[0], unknown]})
+    errors = refused(uow, services, staff["cv_stc"], submit.id, request)
     assert list(errors) == ["danh_sach.1.email"]
     assert errors["danh_sach.1.email"] == (
         "Địa chỉ chua.co@dongthap.gov.vn chưa có trên hệ thống thư điện tử công vụ của tỉnh. Tài khoản phần mềm "
@@ -381,7 +423,8 @@ def test_a_mail_directory_that_cannot_answer_gives_try_again_later(  # type: ign
         raise AdapterError("Không kết nối được máy chủ danh bạ thư (LDAP) ldap://127.0.0.1:1")
 
     services.adapters.lookups["mail_directory"] = down
-    errors = refused(uow, services, staff["cv_stc"], the_ready_task(uow, instance_id, "Task_NopHoSo").id, REQUEST)
+    submit = the_ready_task(uow, instance_id, "Task_NopHoSo").id
+    errors = refused(uow, services, staff["cv_stc"], submit, with_scan(uow, services, staff["cv_stc"], submit))
     assert list(errors) == ["danh_sach.0.email", "danh_sach.1.email"]
     assert errors["danh_sach.1.email"] == ("Chưa kiểm tra được địa chỉ Hoa.PT@DongThap.gov.vn trên hệ thống thư "
                                            "điện tử công vụ (hệ thống không trả lời); vui lòng thử lại sau.")

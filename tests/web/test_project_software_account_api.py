@@ -14,11 +14,23 @@ from flask import Flask
 from engine.persistence.models import MailAccount
 from engine.services import identity
 from engine.settings import Settings
+from tests.engine.attachment_files import docx, pdf
 from tests.engine.docx_files import docx_text
 from tests.engine.project_software_server import ProjectSoftwarePeer
-from tests.engine.test_project_software_account import EMAILS, RECEPTION, REQUEST, ROWS, SIGNER, STAFF, VALID
+from tests.engine.test_project_software_account import (
+    EMAILS,
+    RECEPTION,
+    REQUEST,
+    ROWS,
+    SCAN_FIELD,
+    SCAN_NAME,
+    SIGNER,
+    STAFF,
+    VALID,
+)
 from tests.web.conftest import PASSWORD
 from tests.web.test_api import ApiUser, assert_error
+from tests.web.test_attachments_pages import multipart
 from webapp.platform import uow
 
 PROCESS = "project_software_account"
@@ -77,7 +89,21 @@ def test_project_software_account_over_the_api(api: Any, run_worker: Any, peer: 
     submit = stc.task_at(instance_id, "Task_NopHoSo")
     opened = stc.get(f"/tasks/{submit}").get_json()
     assert opened["form"]["id"] == "project_software_account_request"
-    unknown = {**REQUEST, "danh_sach": [ROWS[0], {**ROWS[1], "email": "chua.co@dongthap.gov.vn"}]}
+
+    # The scanned request letter and Biểu 2.1 are required: uploaded first, then named in the data.
+    error = assert_error(stc.post(f"/tasks/{submit}/complete", json={"data": REQUEST}), 400, "invalid_data")
+    assert [(d["path"], d["message"]["vi"]) for d in error["details"]] == [
+        ("ho_so_dinh_kem", "Trường này là bắt buộc.")]
+    uploaded = stc.post(f"/tasks/{submit}/attachments", **multipart(pdf("Cong van 125/STC-VP"), SCAN_NAME,
+                                                                      field=SCAN_FIELD))
+    assert uploaded.status_code == 201, uploaded.get_json()
+    scan = uploaded.get_json()
+    assert (scan["name"], scan["type"]) == (SCAN_NAME, "application/pdf")
+    word = stc.post(f"/tasks/{submit}/attachments", **multipart(docx(), "Bieu 2.1.docx", field=SCAN_FIELD))
+    assert assert_error(word, 400, "invalid_data")["message"] == "Trường này chỉ nhận tệp PDF, JPEG, PNG."
+
+    unknown = {**REQUEST, "ho_so_dinh_kem": [scan],
+               "danh_sach": [ROWS[0], {**ROWS[1], "email": "chua.co@dongthap.gov.vn"}]}
     error = assert_error(stc.post(f"/tasks/{submit}/complete", json={"data": unknown}), 400, "invalid_data")
     (detail,) = error["details"]
     assert (detail["path"], detail["field_id"]) == ("danh_sach.1.email", "Field_Bieu21_Email")
@@ -85,9 +111,17 @@ def test_project_software_account_over_the_api(api: Any, run_worker: Any, peer: 
     assert "SSO" in detail["message"]["vi"] and "SSO" in detail["message"]["en"]
     assert stc.get(f"/process-instances/{instance_id}").get_json()["revision"] == started.get_json()["revision"]
 
-    after_submit = complete(stc, instance_id, "Task_NopHoSo", REQUEST)
+    after_submit = complete(stc, instance_id, "Task_NopHoSo", {**REQUEST, "ho_so_dinh_kem": [scan]})
     assert [t["element_id"] for t in after_submit["active_tasks"]] == ["Task_TiepNhan"]
     assert not [t for t in stc.get("/tasks").get_json() if t["instance_id"] == instance_id]
+
+    # Reception sees the scan with the dossier, to check it against the original it received.
+    (listed,) = reception.get(f"/process-instances/{instance_id}/attachments").get_json()
+    assert {k: listed[k] for k in ("ref", "name", "type", "element_id", "step", "uploaded_by")} == {
+        "ref": scan["ref"], "name": SCAN_NAME, "type": "application/pdf", "element_id": "Task_NopHoSo",
+        "step": "Nộp hồ sơ", "uploaded_by": "Trần Thị Bình"}
+    received = reception.get(f"/tasks/{reception.task_at(instance_id, 'Task_TiepNhan')}").get_json()
+    assert received["data"]["ho_so_dinh_kem"] == [scan]
     complete(reception, instance_id, "Task_TiepNhan", RECEPTION)
 
     # The centre's leader chooses among the centre's experts: the API lists them with the task.
@@ -101,8 +135,11 @@ def test_project_software_account_over_the_api(api: Any, run_worker: Any, peer: 
     assert not [t for t in other_expert.get("/tasks").get_json() if t["instance_id"] == instance_id]
     review = expert.task_at(instance_id, "Task_KiemTraHoSo")
     assert_error(other_expert.post(f"/tasks/{review}/complete", json={"data": VALID}), 403, "forbidden")
-    rows = expert.get(f"/tasks/{review}").get_json()["data"]["rows"]
-    assert [r["email"] for r in rows] == EMAILS
+    reviewed = expert.get(f"/tasks/{review}").get_json()
+    assert [r["email"] for r in reviewed["data"]["rows"]] == EMAILS
+    assert reviewed["data"]["ho_so_dinh_kem"] == [scan]  # shown read-only, as a download link
+    content = expert.client.get(listed["links"]["content"], headers=expert.headers)
+    assert content.status_code == 200 and content.data == pdf("Cong van 125/STC-VP")
     complete(expert, instance_id, "Task_KiemTraHoSo", VALID)
     complete(centre, instance_id, "Task_DuyetTrungTam", {"duyet_trung_tam": "dong_y"})
     approved = complete(department, instance_id, "Task_DuyetSo", {"duyet_so": "dong_y"})
