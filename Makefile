@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# pytest-xdist processes for `make test` (tests use their own databases, ports and folders).
+TEST_WORKERS ?= 2
 MO := webapp/translations/en/LC_MESSAGES/messages.mo
 
 .PHONY: setup run test lint bench
@@ -38,7 +40,7 @@ lint: setup
 	$(BIN)/mypy engine
 
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 bench: setup
 	$(BIN)/python -m bench.engine_steps
