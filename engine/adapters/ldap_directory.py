@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
+from functools import partial
 from typing import Any
 
 from engine.adapters.base import AdapterError, CallContext
@@ -222,19 +223,17 @@ class LdapMailDirectory:
         row = data.get("row") or {}
         sink = self._sink
         # The link is issued after the directory's change, in its own transaction (LDAP has none to join).
-        row_sink = (None if sink is None else
-                    lambda action, address, password: sink(key, context, action, address, password))
         with self._session() as conn:
             entries = _Entries(conn, self, key)
             address = entries.done_by_key()
             if address is None:
-                return carry_out(entries, row, self.domain, row_sink)
+                return carry_out(entries, row, self.domain, None if sink is None else partial(sink, key, context))
             # Carried out by an earlier attempt: report it again, with the same link.
-            if sink is None or row_sink is None or str(row.get("thao_tac")) not in SENT:
+            if sink is None or str(row.get("thao_tac")) not in SENT:
                 return done(row, address)
             sent_to = sink.delivered(key)
             if sent_to is None:  # that attempt's password reached no one (e.g. the mail server was down)
-                return send_again(entries, row, address, row_sink)
+                return send_again(entries, row, address, partial(sink, key, context))
             return done(row, address, sent_to)
 
     def exists(self, address: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -279,10 +280,8 @@ class LocalMailDirectory:
             stored = session.get(AdapterOperation, key)
             if stored is not None:
                 return dict(stored.result)
-            sink = self._sink
             # The link and its notification commit with the mailbox: all of it, or none and a retry.
-            row_sink = (None if sink is None else
-                        lambda action, address, password: sink(key, context, action, address, password, session))
+            row_sink = None if self._sink is None else partial(self._sink, key, context, session=session)
             result = carry_out(_DatabaseMailboxes(session), row, self.domain, row_sink)
             session.add(AdapterOperation(key=key, adapter="mail_directory.local", result=result))
             session.commit()

@@ -60,8 +60,8 @@ class Notifier(Protocol):
 
 
 @contextmanager
-def _scope(sessions: Callable[[], Session], session: Session | None) -> Iterator[Session]:
-    """The caller's session as is, or an own one committed at the end."""
+def session_scope(sessions: Callable[[], Session], session: Session | None) -> Iterator[Session]:
+    """The caller's session as is (it commits), or an own one from `sessions` committed at the end."""
     if session is not None:
         yield session
         return
@@ -85,7 +85,7 @@ class LocalNotifier:
 
     def send(self, key: str, recipient: str, subject: str, body: str, instance_id: int | None = None, *,
              session: Session | None = None) -> bool:
-        with _scope(self._sessions, session) as s:
+        with session_scope(self._sessions, session) as s:
             if _sent_before(s, key):
                 return False
             now = self._clock()
@@ -119,7 +119,7 @@ class SmtpNotifier:
              session: Session | None = None) -> bool:
         if not is_address(recipient):
             return self._fallback.send(key, recipient, subject, body, instance_id, session=session)
-        with _scope(self._sessions, session) as s:
+        with session_scope(self._sessions, session) as s:
             if _sent_before(s, key):
                 return False
             now = self._clock()

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.adapters.base import AdapterError, CallContext
-from engine.adapters.notifications import Notifier, is_address, platform_user
+from engine.adapters.notifications import USER_PREFIX, Notifier, is_address, platform_user, session_scope
 from engine.domain.errors import DomainError, NotFound
 from engine.domain.messages import Message
 from engine.persistence.models import CredentialLink, ProcessInstance, ServiceCall, User
@@ -31,8 +31,9 @@ from engine.settings import Settings
 
 #: Where the link's page lives, below PUBLIC_BASE_URL (the web app's credentials blueprint).
 LINK_PATH = "/credentials/"
-#: A token as `secrets.token_urlsafe(32)` writes it (43 characters); the pages refuse anything else.
+#: A token as `secrets.token_urlsafe(32)` writes it (43 characters); anything else is unknown, not looked up.
 TOKEN_PATTERN = r"[A-Za-z0-9_-]{43}"  # noqa: S105 - a pattern, not a secret
+_TOKEN = re.compile(TOKEN_PATTERN)
 _LINK_IN_TEXT = re.compile(re.escape(LINK_PATH) + f"({TOKEN_PATTERN})(?![A-Za-z0-9_-])")
 #: Fixed label of the keystream: a token sealing for another purpose would give another stream.
 _LABEL = b"dvc-quytrinh/credential-link/v1\x00"
@@ -162,30 +163,28 @@ def _check_open(link: CredentialLink | None, now: datetime) -> CredentialLink:
     return link
 
 
-def _by_token(session: Session, token: str) -> CredentialLink | None:
-    return session.scalar(select(CredentialLink).where(CredentialLink.token_hash == token_hash(token)))
-
-
-def peek(uow: UnitOfWork, token: str, now: datetime) -> LinkInfo:
-    """Which account the link is for, without opening it (mail scanners fetch links too).
-    An expired link met here loses its sealed password."""
-    link = _by_token(uow.session, token)
+def _openable(uow: UnitOfWork, token: str, now: datetime) -> CredentialLink:
+    """The token's link if it can still be opened. Unknown or malformed (not looked up) → NotFound;
+    used or expired → LinkGone, and an expired link met here loses its sealed password."""
+    link = None
+    if _TOKEN.fullmatch(token):
+        link = uow.session.scalar(select(CredentialLink).where(CredentialLink.token_hash == token_hash(token)))
     try:
-        return _info(_check_open(link, now), now)
+        return _check_open(link, now)
     except LinkGone:
         _forget_if_expired(uow, link, now)
         raise
+
+
+def peek(uow: UnitOfWork, token: str, now: datetime) -> LinkInfo:
+    """Which account the link is for, without opening it (mail scanners fetch links too)."""
+    return _info(_openable(uow, token, now), now)
 
 
 def reveal(uow: UnitOfWork, token: str, now: datetime) -> Revealed:
     """The password, exactly once: the link is marked opened and its sealed password cleared in the
     same commit. Unknown → NotFound; used or expired → LinkGone."""
-    link = _by_token(uow.session, token)
-    try:
-        link = _check_open(link, now)
-    except LinkGone:
-        _forget_if_expired(uow, link, now)
-        raise
+    link = _openable(uow, token, now)
     assert link.sealed is not None
     password = unseal(link.sealed, token)
     # Only the request whose update finds the link still unopened may show the password.
@@ -256,7 +255,7 @@ def recipient_name(session: Session, recipient: str) -> str:
     """The address, or the platform user's full name."""
     if is_address(recipient):
         return recipient
-    username = recipient.partition(":")[2]
+    username = recipient.removeprefix(USER_PREFIX)
     user = session.scalar(select(User).where(User.username == username))
     return user.full_name if user else username
 
@@ -266,6 +265,11 @@ def shown_recipient(session: Session, recipient: str) -> str:
     if is_address(recipient):
         return recipient
     return f"mục Thông báo của {recipient_name(session, recipient)} trên hệ thống"
+
+
+def _recipient_of(session: Session, call_key: str) -> str | None:
+    """The recipient of operation `call_key`'s link, None when it has none."""
+    return session.scalar(select(CredentialLink.recipient).where(CredentialLink.call_key == call_key))
 
 
 def _instance_of(session: Session, key: str, context: CallContext | None) -> ProcessInstance | None:
@@ -332,22 +336,14 @@ class PasswordDelivery:
         now = self._clock()
         token = issue(session, self._settings, call_key=key, instance_id=instance_id, system=system,
                       account=account, recipient=recipient.address, password=password, now=now)
-        if token is not None:
-            expires_at = now + timedelta(hours=self._settings.credential_link_hours)
-            subject, body = link_message(self._settings, system=system, account=account, what=what,
-                                         url=link_url(self._settings, token), expires_at=expires_at,
-                                         instance_id=instance_id, greeting=recipient.name, for_owner=for_owner)
-            self._notifier.send(f"credential:{key}", recipient.address, subject, body, instance_id, session=session)
-        existing = session.scalar(select(CredentialLink.recipient).where(CredentialLink.call_key == key))
-        return shown_recipient(session, existing or recipient.address)
-
-    def _in(self, session: Session | None, work: Callable[[Session], str]) -> str:
-        if session is not None:
-            return work(session)
-        with self._sessions() as own:
-            done = work(own)
-            own.commit()
-            return done
+        if token is None:  # the link of an earlier attempt stands, with its recipient
+            return shown_recipient(session, _recipient_of(session, key) or recipient.address)
+        expires_at = now + timedelta(hours=self._settings.credential_link_hours)
+        subject, body = link_message(self._settings, system=system, account=account, what=what,
+                                     url=link_url(self._settings, token), expires_at=expires_at,
+                                     instance_id=instance_id, greeting=recipient.name, for_owner=for_owner)
+        self._notifier.send(f"credential:{key}", recipient.address, subject, body, instance_id, session=session)
+        return shown_recipient(session, recipient.address)
 
     # ------------------------------------------------------------ the mail directory's sink
 
@@ -355,8 +351,7 @@ class PasswordDelivery:
                  session: Session | None = None) -> str:
         """Mail directory: the new mailbox cannot receive mail yet, so the link goes to the officer who
         requested it, the instance's initiator (by e-mail, or in the platform when they have none)."""
-
-        def work(s: Session) -> str:
+        with session_scope(self._sessions, session) as s:
             instance = _instance_of(s, key, context)
             if instance is None:
                 raise AdapterError(f"Không xác định được hồ sơ của thao tác {key}: không biết gửi mật khẩu cho ai")
@@ -364,23 +359,18 @@ class PasswordDelivery:
                                 what=MAIL_ACTIONS.get(action, "cấp mật khẩu mới"), password=password,
                                 recipient=user_recipient(instance.initiator), for_owner=False)
 
-        return self._in(session, work)
-
     def delivered(self, key: str) -> str | None:
         """Where the link of operation `key` went, or None when it has none."""
         with self._sessions() as s:
-            recipient = s.scalar(select(CredentialLink.recipient).where(CredentialLink.call_key == key))
+            recipient = _recipient_of(s, key)
             return shown_recipient(s, recipient) if recipient is not None else None
 
     # ------------------------------------------------------------ the project software's sink
 
     def to_owner(self, key: str, email: str, password: str) -> None:
         """Project software (`password_sink`): the link goes to the row's own Đồng Tháp address."""
-
-        def work(s: Session) -> str:
+        with session_scope(self._sessions, None) as s:
             instance = _instance_of(s, key, None)
-            return self.deliver(s, key=key, instance_id=instance.id if instance else None, system=PROJECT,
-                                account=email, what="cấp mật khẩu mới", password=password,
-                                recipient=Recipient(email.strip().lower()), for_owner=True)
-
-        self._in(None, work)
+            self.deliver(s, key=key, instance_id=instance.id if instance else None, system=PROJECT,
+                         account=email, what="cấp mật khẩu mới", password=password,
+                         recipient=Recipient(email.strip().lower()), for_owner=True)

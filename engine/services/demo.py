@@ -48,6 +48,10 @@ class DemoAccount:
 def load(uow: UnitOfWork) -> list[DemoAccount]:
     """Create what is missing; existing accounts keep their passwords (and get an e-mail if they had none)."""
     units = {code: identity.ensure_unit(uow, code, name) for code, name in UNITS}
+    unit_names = dict(UNITS)
+    # Their official mailboxes in the `local` mail directory, so that a request naming their addresses
+    # passes the mail-directory check (project-software accounts need one).
+    mailboxes = set(uow.session.scalars(select(MailAccount.address)))
     accounts = []
     for username, full_name, unit, roles in PEOPLE:
         password = None
@@ -58,19 +62,9 @@ def load(uow: UnitOfWork) -> list[DemoAccount]:
             identity.create_user(uow, username, full_name, password, unit, roles, email=email)
         elif not existing.email:
             existing.email = email
+        if email not in mailboxes:
+            uow.add(MailAccount(address=email, display_name=full_name, unit_name=unit_names[unit]))
         accounts.append(DemoAccount(username, full_name, units[unit].name,
                                     ", ".join(Role(r).label_vi for r in roles), password, email))
-    _mailboxes(uow)
     uow.commit()
     return accounts
-
-
-def _mailboxes(uow: UnitOfWork) -> None:
-    """The demo people's official mailboxes in the `local` mail directory, so that a request naming
-    their addresses passes the mail-directory check (project-software accounts need one)."""
-    existing = set(uow.session.scalars(select(MailAccount.address)))
-    units = dict(UNITS)
-    for username, full_name, unit, _roles in PEOPLE:
-        address = f"{username}@{DEMO_DOMAIN}"
-        if address not in existing:
-            uow.add(MailAccount(address=address, display_name=full_name, unit_name=units[unit]))
