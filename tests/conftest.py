@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import create_engine, make_url, pool, text
 from sqlalchemy.exc import OperationalError
 
+from tests.engine.project_software_server import ProjectSoftwarePeer
 from tests.smtp_server import SmtpServer, running_smtp
 
 PG_ADMIN_URL = os.environ.get(
@@ -51,3 +52,12 @@ def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server on 127.0.0.1 (aiosmtpd) collecting the messages it receives."""
     with running_smtp() as server:
         yield server
+
+
+@pytest.fixture
+def peer() -> Iterator[ProjectSoftwarePeer]:
+    """The project software's stand-in on 127.0.0.1; every request it got must have kept the contract of
+    docs/adapters.md."""
+    with ProjectSoftwarePeer() as running:
+        yield running
+    assert running.violations == []

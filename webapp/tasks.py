@@ -43,7 +43,7 @@ def _render(work: Any, task_id: int, data: dict[str, Any] | None = None,
     return render_template(
         "tasks/task.html", task=task, instance=instance,
         schema=view.form, data={**view.data, **(data or {})},
-        form_errors=form_errors, error_list=[(field_place(view.form, e.path), text(e.message)) for e in errors or []],
+        form_errors=form_errors, error_list=error_list(view.form, errors or []),
         may_complete=view.may_complete,
         excel_lists=list_import.importable_lists(view),
         max_excel_bytes=services().settings.max_excel_bytes,
@@ -51,20 +51,22 @@ def _render(work: Any, task_id: int, data: dict[str, Any] | None = None,
     ), status
 
 
-def field_place(schema: dict[str, Any] | None, path: str) -> str:
-    """Where an error sits, in the form's own words: "Danh sách tài khoản (Biểu số 2.1), dòng 2 — Email
-    Đồng Tháp" for `danh_sach.1.email`; the data path itself when the form does not name it."""
-    parts = path.split(".") if path else []
-    if not schema or not parts:
-        return path or "—"
-    labels = {f["path"]: f["label"] for f in form_inputs(schema)}
-    label = labels.get(".".join("*" if p.isdigit() else p for p in parts))
-    if not label:
-        return path
-    lists = {item.path: item.label for item in excel.repeatable_lists(schema)}
-    rows = [_("%(list)s, dòng %(row)s", list=lists.get(".".join(parts[:i]), ".".join(parts[:i])), row=int(p) + 1)
-            for i, p in enumerate(parts) if p.isdigit()]
-    return " — ".join([*rows, label])
+def error_list(schema: dict[str, Any] | None, errors: list[Any]) -> list[tuple[str, str]]:
+    """(where, message) of each error, where in the form's own words: "Danh sách tài khoản (Biểu số 2.1),
+    dòng 2 — Email Đồng Tháp" for `danh_sach.1.email`; the data path itself when the form does not name it."""
+    labels = {f["path"]: f["label"] for f in form_inputs(schema)} if schema and errors else {}
+    lists = {item.path: item.label for item in excel.repeatable_lists(schema)} if labels else {}
+
+    def place(path: str) -> str:
+        parts = path.split(".") if path else []
+        label = labels.get(".".join("*" if p.isdigit() else p for p in parts))
+        if not label:
+            return path or "—"
+        rows = [_("%(list)s, dòng %(row)s", list=lists.get(".".join(parts[:i]), ".".join(parts[:i])), row=int(p) + 1)
+                for i, p in enumerate(parts) if p.isdigit()]
+        return " — ".join([*rows, label])
+
+    return [(place(e.path), text(e.message)) for e in errors]
 
 
 @bp.get("/tasks/<int:task_id>")

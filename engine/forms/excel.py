@@ -1,6 +1,7 @@
 """Excel for a form's repeatable list (form-js dynamiclist): a blank template, and rows read back.
 
-Rows read from a file pass the same checks as the form's submission (`validate_submission`):
+Rows read from a file pass the same checks as the form's submission (`validate_submission`, then
+the form's rules of engine.forms.rules):
 every problem is reported by spreadsheet row and column, and no row is returned unless the
 whole file is valid. Uploaded files are untrusted: size, zip layout, uncompressed size,
 macros, XML declarations and row count are checked before openpyxl parses anything.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,16 +21,12 @@ from engine.calendar import DEFAULT_TZ
 from engine.domain.errors import InvalidData, NotFound
 from engine.domain.messages import Message
 from engine.domain.text import slug
-from engine.forms import excel_template
+from engine.forms import excel_template, rules
 from engine.forms.common import CONTAINER_TYPES, INPUT_TYPES, MAX_DEPTH, has_condition, is_repeating, store
 from engine.forms.excel_cells import ABSENT, CellError, Column, cell_value, normalized
 from engine.forms.excel_package import MAX_UNPACKED_BYTES, NOT_XLSX, check_package, refuse
 from engine.forms.messages import msg
 from engine.forms.submission import validate_submission
-
-#: Further checks of the cleaned rows: (schema, cleaned, errors so far) -> more errors
-#: (engine.forms.rules.rule_errors with the installation's lookups).
-MoreChecks = Callable[[dict, dict, list[Any]], list[Any]]
 
 __all__ = [
     "DEFAULT_MAX_BYTES", "MAX_FILE_ROWS", "MAX_SCAN_ROWS", "MAX_UNPACKED_BYTES", "CellError", "Column",
@@ -316,16 +313,15 @@ def _convert(sheet: _Sheet, columns: list[Column], path: str, context: dict[str,
 
 
 def _validate(comp: dict, rows: _Rows, context: dict[str, Any],
-              more_checks: MoreChecks | None = None) -> list[dict[str, Any]]:
-    """The form's own checks on all rows; their errors are placed by row and column."""
+              lookups: Mapping[str, rules.Lookup] | None) -> list[dict[str, Any]]:
+    """The form's own checks and rules on all rows; their errors are placed by row and column."""
     segments = rows.path.split(".")
     data: dict[str, Any] = {}
     store(data, segments, rows.data)
     only_list = {**comp, "path": rows.path}
     only_list.pop("conditional", None)  # the person imports into this list on purpose
     cleaned, errors = validate_submission({"components": [only_list]}, data, context)
-    if more_checks is not None:  # rules beyond the cells' own values (engine/forms/rules.py)
-        errors = errors + more_checks({"components": [only_list]}, cleaned, errors)
+    errors += rules.rule_errors({"components": [only_list]}, cleaned, errors, lookups)
     placed = {(e.row, e.column) for _, _, e in rows.errors}
     by_key = {column.key: column for column in rows.columns}
     for error in errors:
@@ -345,11 +341,12 @@ def _validate(comp: dict, rows: _Rows, context: dict[str, Any],
 
 def read_rows(schema: dict | None, path: str, content: bytes, *, context: dict[str, Any] | None = None,
               max_bytes: int = DEFAULT_MAX_BYTES, timezone: str = DEFAULT_TZ,
-              more_checks: MoreChecks | None = None) -> list[dict[str, Any]]:
+              lookups: Mapping[str, rules.Lookup] | None = None) -> list[dict[str, Any]]:
     """The list's rows from an uploaded .xlsx, as the form would store them; InvalidData if anything is wrong.
 
     `context` is the data the form opened with (options from `valuesKey`, row count of a
-    list without add/remove buttons). Blank rows are skipped; cells may hold an option's
+    list without add/remove buttons); `lookups` answer the form rules' `check`s (engine.forms.rules),
+    as when the task is completed. Blank rows are skipped; cells may hold an option's
     label or value, dates as Excel dates or dd/mm/yyyy text, yes/no as Có/Không, x, TRUE.
     """
     comp = find_list(schema, path)
@@ -360,7 +357,7 @@ def read_rows(schema: dict | None, path: str, content: bytes, *, context: dict[s
     if not sheet.rows:
         raise refuse(NO_ROWS)
     rows = _convert(sheet, columns, path, context or {}, timezone)
-    cleaned = _validate(comp, rows, context or {}, more_checks)
+    cleaned = _validate(comp, rows, context or {}, lookups)
     if rows.errors:
         ordered = [error for *_, error in sorted(rows.errors, key=lambda item: (item[0], item[1]))]
         shown = ordered[:MAX_REPORTED]

@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.domain.enums import TaskStatus
 from engine.domain.errors import Conflict, Forbidden
-from engine.forms import excel, rules
+from engine.forms import excel
 from engine.persistence.models import User
 from engine.persistence.uow import UnitOfWork
 from engine.services import instances, queries
@@ -40,10 +40,5 @@ def list_rows(uow: UnitOfWork, services: Services, user: User, task_id: int, pat
     if not view.may_complete:
         raise Forbidden(instances.NOT_YOURS)
     settings = services.settings
-
-    def more_checks(schema: dict[str, Any], cleaned: dict[str, Any], errors: list[Any]) -> list[Any]:
-        """The rules the task's completion applies beyond each cell (e.g. every email in the mail directory)."""
-        return rules.rule_errors(schema, cleaned, errors, services.adapters.lookups)
-
     return excel.read_rows(view.form, path, content, context=view.data, max_bytes=settings.max_excel_bytes,
-                           timezone=settings.timezone, more_checks=more_checks)
+                           timezone=settings.timezone, lookups=services.adapters.lookups)

@@ -26,10 +26,10 @@ def required_label(text: str) -> re.Pattern[str]:
     return re.compile(rf"^{re.escape(text)}\*?$")
 
 
-def log_in(page: Page, username: str, full_name: str) -> None:
+def log_in(page: Page, username: str, full_name: str, password: str = PASSWORD) -> None:
     page.goto("/login")
     page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_label("Mật khẩu").fill(password)
     page.get_by_role("button", name="Đăng nhập").click()
     expect(page.locator(".user-badge")).to_contain_text(full_name)
 

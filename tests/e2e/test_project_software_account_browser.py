@@ -3,7 +3,7 @@ people of engine/services/demo.py, with the project software at a local peer."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from engine.settings import Settings
 from tests.e2e.conftest import artifact_path
 from tests.e2e.test_attachments_browser import pick
 from tests.e2e.test_email_account_browser import choose, complete_task, log_out, open_task, required_label
+from tests.e2e.test_email_account_browser import log_in as log_in_with
 from tests.engine.attachment_files import pdf
 from tests.engine.project_software_server import ProjectSoftwarePeer
 from webapp.platform import uow
@@ -33,13 +34,6 @@ SCAN_NAME = "Công văn 125-STC-VP và Biểu 2.1.pdf"
 
 
 @pytest.fixture
-def peer() -> Iterator[ProjectSoftwarePeer]:
-    with ProjectSoftwarePeer() as running:
-        yield running
-    assert running.violations == []
-
-
-@pytest.fixture
 def settings(db_url: str, peer: ProjectSoftwarePeer) -> Settings:
     return Settings(database_url=db_url, project_software_url=peer.url, project_software_token=peer.token,
                     soffice_path="off")
@@ -53,12 +47,8 @@ def passwords(app: Flask) -> dict[str, str]:
 
 
 def log_in(page: Page, passwords: dict[str, str], username: str) -> None:
-    full_name = next(p[1] for p in demo.PEOPLE if p[0] == username)
-    page.goto("/login")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(passwords[username])
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.locator(".user-badge")).to_contain_text(full_name)
+    """As a demo person, with the password demo.load gave them."""
+    log_in_with(page, username, next(p[1] for p in demo.PEOPLE if p[0] == username), passwords[username])
 
 
 def fill_date(field: Locator, day: str) -> None:

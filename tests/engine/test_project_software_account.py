@@ -4,7 +4,7 @@ contract (tests/engine/project_software_server.py) and the `local` mail director
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import openpyxl
@@ -74,13 +74,6 @@ STAFF = {  # username: (full name, unit, roles), besides the engine fixtures' pe
 
 
 # ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture
-def peer() -> Iterator[ProjectSoftwarePeer]:
-    with ProjectSoftwarePeer() as running:
-        yield running
-    assert running.violations == []  # every request kept the contract of docs/adapters.md
 
 
 @pytest.fixture

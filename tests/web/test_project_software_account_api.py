@@ -5,7 +5,6 @@ installation would be (PROJECT_SOFTWARE_URL, PROJECT_SOFTWARE_TOKEN); the mail d
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -34,13 +33,6 @@ from tests.web.test_attachments_pages import multipart
 from webapp.platform import uow
 
 PROCESS = "project_software_account"
-
-
-@pytest.fixture
-def peer() -> Iterator[ProjectSoftwarePeer]:
-    with ProjectSoftwarePeer() as running:
-        yield running
-    assert running.violations == []
 
 
 @pytest.fixture
