@@ -69,32 +69,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webapp import (
         admin,
         api,
+        attachments,
         auth,
         calendar_admin,
         cli,
+        credentials,
         errors,
+        exports,
         formatting,
         health,
+        incidents,
         instances,
+        notifications,
         procedures,
         reports,
         security,
         tasks,
     )
-    for module in (auth, procedures, tasks, instances, admin, calendar_admin, reports, health):
+    for module in (auth, procedures, tasks, instances, admin, calendar_admin, reports, health, exports,
+                   incidents, attachments):
         app.register_blueprint(module.bp)
-    from webapp import exports
-    app.register_blueprint(exports.bp)
-    from webapp import incidents
-    app.register_blueprint(incidents.bp)
-    from webapp import credentials, notifications
-    credentials.init_app(app)
-    notifications.init_app(app)
-    from webapp import attachments
-    app.register_blueprint(attachments.bp)
-    api.init_app(app)
-    errors.init_app(app)
-    formatting.init_app(app)
-    security.init_app(app)
-    cli.init_app(app)
+    for module in (credentials, notifications, api, errors, formatting, security, cli):
+        module.init_app(app)
     return app
