@@ -24,11 +24,11 @@ from engine.bpmn.timers import TimerValueError
 from engine.domain.enums import CallStatus, InstanceStatus
 from engine.domain.errors import Conflict
 from engine.persistence import leases
-from engine.persistence.models import Incident, ProcedureSchedule, ProcedureVersion, ProcessInstance, ServiceCall
+from engine.persistence.models import ProcedureSchedule, ProcedureVersion, ProcessInstance, ServiceCall
 from engine.persistence.uow import UnitOfWork
 from engine.services import audit, credentials, schedules, sla
 from engine.services.context import Services
-from engine.services.instances import call_key, retry_times, save_state, step_or_incident, wake_at
+from engine.services.instances import call_key, raise_incident, retry_times, save_state, step_or_incident, wake_at
 
 log = logging.getLogger(__name__)
 MAX_CALLS_PER_CLAIM = 100  # bounds one claim's work so a huge instance cannot starve others
@@ -164,13 +164,9 @@ def _record_failure(uow: UnitOfWork, services: Services, instance_id: int, key: 
     call.last_error = error
     leases.release(instance)
     if refused or attempts >= services.settings.max_attempts:
-        call.status, call.retry_at = CallStatus.FAILED, None
-        instance.status, instance.wake_at = InstanceStatus.ERROR, None
+        call.status, call.retry_at, instance.wake_at = CallStatus.FAILED, None, None
         outcome = "bị từ chối, không thử lại" if refused else f"sau {attempts} lần thử"
-        uow.add(Incident(instance_id=instance.id, element_id=call.element_id, topic=call.topic,
-                         message=f"{error} ({outcome})", created_at=services.now()))
-        audit.record(uow.session, None, "incident", instance_id=instance.id, element_id=call.element_id,
-                     summary=error)
+        raise_incident(uow, services, instance, call.element_id, f"{error} ({outcome})", call.topic, summary=error)
     else:
         delay = services.settings.retry_base_seconds * 2 ** (attempts - 1)
         call.retry_at = services.now() + timedelta(seconds=delay)

@@ -38,23 +38,20 @@ def index() -> Any:
 def retry(incident_id: int) -> Any:
     """Retries the incident, then shows where the admin clicked: this list, or the instance page
     (`back=instance`; only a fixed choice, never a URL from the form)."""
-    back_to_instance = request.form.get("back") == "instance"
+    instance_id = request.form.get("instance_id", type=int)
     with uow() as work:
         try:
             incident = incidents.retry(work, services(), current_user, incident_id)
         except Conflict as err:  # resolved meanwhile, instance moved on, or the script failed again
             flash(text(err.message), "danger")
-            instance_id = request.form.get("instance_id", type=int)
-            if back_to_instance and instance_id:
-                return redirect(url_for("instances.detail", instance_id=instance_id))
-            return redirect(url_for("incidents.index"))
-        instance_id = incident.instance_id
-        kind = "service_call" if incident.topic else "script"
-    if kind == "service_call":
-        flash(_("Đã thử lại sự cố của hồ sơ số %(id)s: hệ thống sẽ gọi lại ngay, việc đã làm không bị làm lại.",
-                id=instance_id), "success")
-    else:
-        flash(_("Đã chạy lại bước bị lỗi của hồ sơ số %(id)s; hồ sơ tiếp tục xử lý.", id=instance_id), "success")
-    if back_to_instance:
+        else:
+            instance_id = incident.instance_id
+            if incident.topic:
+                flash(_("Đã thử lại sự cố của hồ sơ số %(id)s: hệ thống sẽ gọi lại ngay, việc đã làm không bị "
+                        "làm lại.", id=instance_id), "success")
+            else:
+                flash(_("Đã chạy lại bước bị lỗi của hồ sơ số %(id)s; hồ sơ tiếp tục xử lý.", id=instance_id),
+                      "success")
+    if request.form.get("back") == "instance" and instance_id:
         return redirect(url_for("instances.detail", instance_id=instance_id))
     return redirect(url_for("incidents.index"))

@@ -18,6 +18,7 @@ from engine.bpmn.runtime import WorkflowError
 from engine.domain.enums import CallStatus, IncidentStatus, InstanceStatus, Role
 from engine.domain.errors import Conflict, Forbidden, NotFound
 from engine.domain.messages import Message
+from engine.persistence import leases
 from engine.persistence.models import AuditEvent, Incident, ProcessInstance, ServiceCall, User
 from engine.persistence.uow import UnitOfWork
 from engine.services import audit
@@ -117,7 +118,8 @@ def _attempts(uow: UnitOfWork, incidents: list[Incident]) -> dict[int, int]:
     if not wanted:
         return {}
     calls = uow.session.scalars(select(ServiceCall).where(
-        ServiceCall.instance_id.in_({key[0] for key in wanted})).order_by(ServiceCall.id))
+        ServiceCall.instance_id.in_({key[0] for key in wanted}),
+        ServiceCall.element_id.in_({key[1] for key in wanted})).order_by(ServiceCall.id))
     best: dict[int, ServiceCall] = {}
     for call in calls:
         incident_id = wanted.get((call.instance_id, call.element_id))
@@ -153,11 +155,14 @@ def _views(uow: UnitOfWork, services: Services, incidents: list[Incident]) -> li
         ProcessInstance.id.in_({i.instance_id for i in incidents})))} if incidents else {}
     attempts = _attempts(uow, incidents)
     resolvers = _resolvers(uow, incidents)
+    step_names: dict[int, dict[str, str]] = {}  # per version: a list is mostly a few versions
     shown = []
     for incident in incidents:
         instance = instances[incident.instance_id]
         version = instance.version
-        names = services.runtime.element_names(version.spec_json)
+        if version.id not in step_names:
+            step_names[version.id] = services.runtime.element_names(version.spec_json)
+        names = step_names[version.id]
         element = incident.element_id
         shown.append(IncidentView(
             id=incident.id, instance_id=instance.id, instance_title=instance.title,
@@ -170,31 +175,42 @@ def _views(uow: UnitOfWork, services: Services, incidents: list[Incident]) -> li
     return shown
 
 
-def incidents(uow: UnitOfWork, services: Services, actor: User,
-              status: IncidentStatus = IncidentStatus.OPEN, limit: int = LIST_LIMIT) -> list[IncidentView]:
-    """Incidents in `status`, newest first (open ones by when they were raised, resolved ones by when
-    they were resolved); administrators only."""
-    _check_admin(actor)
+def _listed(uow: UnitOfWork, services: Services, status: IncidentStatus, limit: int) -> list[IncidentView]:
     newest = Incident.created_at if status == IncidentStatus.OPEN else Incident.resolved_at
     found = list(uow.session.scalars(select(Incident).where(Incident.status == status)
                                      .order_by(newest.desc(), Incident.id.desc()).limit(limit)))
     return _views(uow, services, found)
 
 
-def overview(uow: UnitOfWork, services: Services, actor: User) -> Overview:
-    """What the admin page shows; administrators only."""
+def incidents(uow: UnitOfWork, services: Services, actor: User,
+              status: IncidentStatus = IncidentStatus.OPEN, limit: int = LIST_LIMIT) -> list[IncidentView]:
+    """Incidents in `status`, newest first (open ones by when they were raised, resolved ones by when
+    they were resolved); administrators only."""
     _check_admin(actor)
-    return Overview(open=incidents(uow, services, actor), open_total=open_count(uow.session),
-                    resolved=incidents(uow, services, actor, IncidentStatus.RESOLVED, RESOLVED_SHOWN))
+    return _listed(uow, services, status, limit)
+
+
+def overview(uow: UnitOfWork, services: Services, actor: User) -> Overview:
+    """What the admin page shows; administrators only. The open ones are counted only when the list
+    is full (below LIST_LIMIT, the list is all of them)."""
+    _check_admin(actor)
+    shown = _listed(uow, services, IncidentStatus.OPEN, LIST_LIMIT)
+    total = len(shown) if len(shown) < LIST_LIMIT else open_count(uow.session)
+    return Overview(open=shown, open_total=total,
+                    resolved=_listed(uow, services, IncidentStatus.RESOLVED, RESOLVED_SHOWN))
+
+
+def _incident(uow: UnitOfWork, incident_id: int) -> Incident:
+    incident = uow.session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(NO_INCIDENT)
+    return incident
 
 
 def get(uow: UnitOfWork, services: Services, actor: User, incident_id: int) -> IncidentView:
     """One incident as the list shows it; administrators only."""
     _check_admin(actor)
-    incident = uow.session.get(Incident, incident_id)
-    if incident is None:
-        raise NotFound(NO_INCIDENT)
-    return _views(uow, services, [incident])[0]
+    return _views(uow, services, [_incident(uow, incident_id)])[0]
 
 
 def _retry_call(uow: UnitOfWork, services: Services, instance: ProcessInstance, incident: Incident) -> str:
@@ -205,7 +221,7 @@ def _retry_call(uow: UnitOfWork, services: Services, instance: ProcessInstance, 
     # last_error stays: it is the history of why the incident was raised.
     call.status, call.attempts, call.retry_at, call.finished_at = CallStatus.PENDING, 0, None, None
     instance.status, instance.wake_at = InstanceStatus.RUNNING, services.now()
-    instance.lease_owner = instance.lease_until = None
+    leases.release(instance)
     return "gọi lại hệ thống (cùng khóa chống lặp, việc đã làm không bị làm lại)"
 
 
@@ -233,9 +249,7 @@ def retry(uow: UnitOfWork, services: Services, actor: User, incident_id: int) ->
     changes (Conflict with the error). The incident is resolved and the retry audited.
     """
     _check_admin(actor)
-    incident = uow.session.get(Incident, incident_id)
-    if incident is None:
-        raise NotFound(NO_INCIDENT)
+    incident = _incident(uow, incident_id)
     if incident.status != IncidentStatus.OPEN:
         raise Conflict(ALREADY_RESOLVED)
     instance = uow.session.get(ProcessInstance, incident.instance_id)

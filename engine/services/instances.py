@@ -166,17 +166,24 @@ def wake_at(uow: UnitOfWork, services: Services, instance: ProcessInstance,
     return min(moments) if moments else None
 
 
+def raise_incident(uow: UnitOfWork, services: Services, instance: ProcessInstance, element_id: str | None,
+                   message: str, topic: str | None = None, summary: str | None = None) -> None:
+    """Stop the instance in ERROR with an open incident at `element_id`, raised now (the services'
+    clock), and audit it with `summary` (the message by default). `topic` for a failed adapter call."""
+    instance.status = InstanceStatus.ERROR
+    uow.add(Incident(instance_id=instance.id, element_id=element_id, topic=topic, message=message,
+                     created_at=services.now()))
+    audit.record(uow.session, None, "incident", instance_id=instance.id, element_id=element_id,
+                 summary=message if summary is None else summary)
+
+
 def step_or_incident(uow: UnitOfWork, services: Services, instance: ProcessInstance,
                       workflow: BpmnWorkflow, action: Any) -> None:
     """Run `action`; a failing script leaves the instance stored in ERROR with an incident."""
     try:
         action()
     except WorkflowError as exc:
-        instance.status = InstanceStatus.ERROR
-        uow.add(Incident(instance_id=instance.id, element_id=exc.element_id, message=str(exc),
-                         created_at=services.now()))
-        audit.record(uow.session, None, "incident", instance_id=instance.id, element_id=exc.element_id,
-                     summary=str(exc))
+        raise_incident(uow, services, instance, exc.element_id, str(exc))
     save_state(uow, services, instance, workflow)
 
 
@@ -237,6 +244,18 @@ def get_task(uow: UnitOfWork, task_id: int) -> HumanTask:
     return task
 
 
+def ready_task(uow: UnitOfWork, user: User, task_id: int) -> HumanTask:
+    """The task, if it is ready, the user's to do and its instance running (completing it, or its uploads)."""
+    task = get_task(uow, task_id)
+    if task.status != TaskStatus.READY:
+        raise Conflict(TASK_DONE)
+    if not can_perform(user, task):
+        raise Forbidden(NOT_YOURS)
+    if task.instance.status != InstanceStatus.RUNNING:
+        raise Conflict(NOT_RUNNING)
+    return task
+
+
 def form_schema(task: HumanTask) -> dict[str, Any] | None:
     return task.instance.version.forms.get(task.form_key) if task.form_key else None
 
@@ -253,14 +272,8 @@ def task_data(uow: UnitOfWork, services: Services, task: HumanTask) -> dict[str,
 
 def complete_task(uow: UnitOfWork, services: Services, actor: User, task_id: int,
                   submitted: Any, expected_revision: int | None = None) -> ProcessInstance:
-    task = get_task(uow, task_id)
-    if task.status != TaskStatus.READY:
-        raise Conflict(TASK_DONE)
-    if not can_perform(actor, task):
-        raise Forbidden(NOT_YOURS)
+    task = ready_task(uow, actor, task_id)
     instance = task.instance
-    if instance.status != InstanceStatus.RUNNING:
-        raise Conflict(NOT_RUNNING)
     if expected_revision is not None and expected_revision != instance.revision:
         raise Conflict(Message("Hồ sơ đã thay đổi từ khi bạn mở. Vui lòng tải lại trang.",
                                "The instance changed since you opened it. Reload the page."))

@@ -20,7 +20,7 @@ from engine.persistence.uow import UnitOfWork
 from engine.services import incidents, instances
 from engine.services.context import Services
 from tests.engine.project_software_server import ProjectSoftwarePeer
-from tests.engine.test_project_software import AN, adapter, pauses, peer, started  # noqa: F401 - fixtures
+from tests.engine.test_project_software import AN, adapter, pauses, started  # noqa: F401 - fixtures
 from tests.engine.test_worker import LY_DO_FORM, ScriptedOperation, ready, services_with, snapshot, waiting_for_worker
 
 Uow = Callable[[], UnitOfWork]
@@ -168,23 +168,25 @@ def test_incidents_of_cancelled_instances_show_who_cancelled(uow, services, peop
 REFUSAL_BODY = '{"error": "Phòng ban không có trong danh mục", "field": "department"}'
 
 
-class RefusesOnce:
-    """Refuses the first request as a peer answering HTTP 400 would, then does the work."""
+class RefusesFirst:
+    """Refuses the first request as a peer answering HTTP 400 with `body` would ("`refusal`: HTTP 400 —
+    `body`"), then does the work; `keys` are the idempotency keys it was called with."""
 
-    def __init__(self, real: Callable[[str, Mapping[str, Any], CallContext], dict[str, Any]]) -> None:
-        self.real = real
+    def __init__(self, real: Callable[[str, Mapping[str, Any], CallContext], dict[str, Any]], refusal: str,
+                 body: str) -> None:
+        self.real, self.refusal, self.body = real, refusal, body
         self.keys: list[str] = []
 
     def __call__(self, key: str, data: Mapping[str, Any], context: CallContext) -> dict[str, Any]:
         self.keys.append(key)
         if len(self.keys) == 1:
-            raise AdapterRefused(f"Hệ thống từ chối cấp mới tài khoản: HTTP 400 — {REFUSAL_BODY}", 400, REFUSAL_BODY)
+            raise AdapterRefused(f"{self.refusal}: HTTP 400 — {self.body}", 400, self.body)
         return self.real(key, data, context)
 
 
 def test_a_refused_call_raises_the_incident_at_once_showing_the_answer(  # type: ignore[no-untyped-def]
         uow, services, people, published, clock, mail) -> None:
-    refusing = RefusesOnce(mail.apply)
+    refusing = RefusesFirst(mail.apply, "Hệ thống từ chối cấp mới tài khoản", REFUSAL_BODY)
     services = services_with(services, refusing)
     instance_id = waiting_for_worker(uow, services, people)
     assert worker.run_once(uow, services, owner="w1") == 0

@@ -2,16 +2,16 @@
 page), who may use them, CSRF, and the JSON API."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from engine.adapters.base import AdapterRefused, CallContext
 from engine.domain.enums import IncidentStatus, InstanceStatus
 from engine.persistence.models import AuditEvent, Incident, ProcessInstance, ServiceCall
+from tests.engine.test_incidents import RefusesFirst
 from tests.web.conftest import PROCESS_DATA, REQUEST_DATA, Browser
 from tests.web.test_api import API, ApiUser, assert_error
 from tests.web.test_pages import ready_task_id, start_request, submit
@@ -21,25 +21,11 @@ TOPIC = "mail_directory.apply"
 REFUSAL = '{"error": "Đơn vị chưa có trong danh bạ"}'
 
 
-class RefusesFirst:
-    """The mail directory refusing the first call as a peer answering 4xx would, then doing its work."""
-
-    def __init__(self, real: Callable[[str, Mapping[str, Any], CallContext], dict[str, Any]]) -> None:
-        self.real = real
-        self.keys: list[str] = []
-
-    def __call__(self, key: str, data: Mapping[str, Any], context: CallContext) -> dict[str, Any]:
-        self.keys.append(key)
-        if len(self.keys) == 1:
-            raise AdapterRefused(f"Danh bạ thư từ chối cấp mới: HTTP 400 — {REFUSAL}", 400, REFUSAL)
-        return self.real(key, data, context)
-
-
 @pytest.fixture
 def stopped(app: Flask, run_worker: Callable[[], int]) -> tuple[int, RefusesFirst]:
     """(instance id, the operation): email_account stopped at its mail-directory step by a refusal."""
     registry = app.extensions["platform"].adapters
-    refusing = RefusesFirst(registry.operations[TOPIC])
+    refusing = RefusesFirst(registry.operations[TOPIC], "Danh bạ thư từ chối cấp mới", REFUSAL)
     registry.operations[TOPIC] = refusing
     requester = Browser(app.test_client())
     requester.login("cv_stc")
