@@ -9,6 +9,8 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask_login import current_user, login_required
 
+from engine.forms.files import FileValue
+from engine.persistence.models import User
 from engine.services import attachments
 from webapp.downloads import attachment as download
 from webapp.errors import json_errors
@@ -21,19 +23,22 @@ bp = Blueprint("attachments", __name__)
 MULTIPART_MARGIN = 64 * 1024
 
 
-def read_upload(max_bytes: int) -> tuple[str, bytes]:
-    """The multipart `file`: its name and up to one byte past the limit (so an oversized one is told apart)."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return "", b""
-    return upload.filename, upload.read(max_bytes + 1)
-
-
-def allow_upload_size() -> int:
+def allow_upload_size() -> None:
     """Lets this request's body be one file of the configured size (the app's default limit is lower)."""
-    limit = services().settings.max_attachment_bytes
-    request.max_content_length = limit + MULTIPART_MARGIN
-    return limit
+    request.max_content_length = services().settings.max_attachment_bytes + MULTIPART_MARGIN
+
+
+def store_upload(user: User, task_id: int) -> FileValue:
+    """The request's multipart `file` for the task's file field `field` (its id) or `key`; the page's
+    and the API's upload alike. The file is read up to one byte past the limit, so an oversized one
+    is told apart."""
+    upload = request.files.get("file")
+    name, content = "", b""
+    if upload is not None and upload.filename:
+        name, content = upload.filename, upload.read(services().settings.max_attachment_bytes + 1)
+    with uow() as work:
+        return attachments.upload(work, services(), user, task_id, field_id=request.form.get("field", ""),
+                                  key=request.form.get("key", ""), file_name=name, content=content)
 
 
 @bp.post("/tasks/<int:task_id>/attachments")
@@ -42,13 +47,9 @@ def allow_upload_size() -> int:
 @json_errors
 def upload(task_id: int) -> Any:
     """JSON for the form's file field: 201 {ref, name, size, type} or the platform's error shape."""
-    limit = allow_upload_size()
+    allow_upload_size()
     csrf.protect()
-    name, content = read_upload(limit)
-    with uow() as work:
-        value = attachments.upload(work, services(), current_user, task_id, field_id=request.form.get("field", ""),
-                                   key=request.form.get("key", ""), file_name=name, content=content)
-    return jsonify(value), 201
+    return jsonify(store_upload(current_user, task_id)), 201
 
 
 @bp.delete("/tasks/<int:task_id>/attachments/<ref>")

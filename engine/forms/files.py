@@ -14,7 +14,7 @@ from typing import TypedDict
 
 from engine.domain.messages import Message
 from engine.forms.messages import msg
-from engine.ooxml import PackageRefused, Refusal, read_package
+from engine.ooxml import OLE_MAGIC, PackageRefused, Refusal, read_package
 
 FILE_TYPE = "filepicker"
 #: Files one filepicker may hold (with `multiple: true`).
@@ -72,6 +72,11 @@ def accepted_kinds(accept: object) -> frozenset[FileKind] | None:
     return frozenset(kinds)
 
 
+def field_kinds(field: dict) -> frozenset[FileKind]:
+    """The kinds a file field of a checked schema accepts."""
+    return accepted_kinds(field.get("accept")) or frozenset(KINDS)
+
+
 def kinds_text(kinds: frozenset[FileKind]) -> str:
     """“PDF, JPEG, PNG” in the fixed order."""
     return ", ".join(kind.label for kind in KINDS if kind in kinds)
@@ -116,7 +121,6 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _PDF_MAGIC = b"%PDF-"
 _ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 #: Parts a scanned dossier's Word or Excel file may hold, and what they may unpack to
 #: (per byte uploaded: images do not compress, text does about tenfold).
 _MAX_PARTS = 5000
@@ -139,7 +143,7 @@ def detect(content: bytes) -> FileKind:
         return PNG
     if content.startswith(_JPEG_MAGIC):
         return JPEG
-    if content.startswith(_OLE_MAGIC):
+    if content.startswith(OLE_MAGIC):
         raise FileRefused(OLE_FILE)
     if content.startswith(_ZIP_MAGIC):
         return _office_kind(content)

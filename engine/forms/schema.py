@@ -137,7 +137,7 @@ def _check_component(comp: dict, claims: dict[tuple[str, ...], bool],
         state.add(where, "thiếu “type” hoặc không phải chuỗi.", "“type” is missing or not a string.")
     elif ctype == files.FILE_TYPE:
         _check_keyed(comp, claims, prefix, state)
-        _check_file_props(comp, state)
+        _check_input(comp, state)
     elif ctype not in INPUT_TYPES | DISPLAY_TYPES | CONTAINER_TYPES:
         state.add(where, f"loại thành phần không xác định: {ctype!r}.",
                   f"unknown component type: {ctype!r}.")
@@ -222,11 +222,17 @@ def _claim(claims: dict[tuple[str, ...], bool], path: tuple[str, ...], closed: b
 
 
 def _check_input(comp: dict, state: _SchemaCheck) -> None:
+    """An input field, or a file field (which only has `validate.required`)."""
     where, ctype = _where(comp), comp["type"]
-    _check_flags(comp, where, state)
+    for flag in ("readonly", "disabled"):
+        if flag in comp and not isinstance(comp[flag], bool):
+            state.add(where, f"“{flag}” phải là true/false (biểu thức FEEL chưa được hỗ trợ).",
+                      f"“{flag}” must be true/false (FEEL expressions are not supported).")
     validate = comp.get("validate", {})
     if not isinstance(validate, dict):
         state.add(where, "“validate” phải là một đối tượng.", "“validate” must be an object.")
+    elif ctype == files.FILE_TYPE:
+        _check_required(validate, where, state)
     else:
         _check_validate(validate, where, state)
     if ctype == "number":
@@ -235,24 +241,12 @@ def _check_input(comp: dict, state: _SchemaCheck) -> None:
         _check_datetime_props(comp, where, state)
     elif ctype in _SINGLE_CHOICE | _MULTI_CHOICE:
         _check_options(comp, where, state)
+    elif ctype == files.FILE_TYPE:
+        _check_file_props(comp, where, state)
 
 
-def _check_flags(comp: dict, where: str, state: _SchemaCheck) -> None:
-    for flag in ("readonly", "disabled"):
-        if flag in comp and not isinstance(comp[flag], bool):
-            state.add(where, f"“{flag}” phải là true/false (biểu thức FEEL chưa được hỗ trợ).",
-                      f"“{flag}” must be true/false (FEEL expressions are not supported).")
-
-
-def _check_file_props(comp: dict, state: _SchemaCheck) -> None:
+def _check_file_props(comp: dict, where: str, state: _SchemaCheck) -> None:
     """A file field (docs/modeling.md, “Tệp đính kèm”): `multiple` true/false, `accept` of supported kinds."""
-    where = _where(comp)
-    _check_flags(comp, where, state)
-    validate = comp.get("validate", {})
-    if not isinstance(validate, dict):
-        state.add(where, "“validate” phải là một đối tượng.", "“validate” must be an object.")
-    elif "required" in validate and not isinstance(validate["required"], bool):
-        state.add(where, "“validate.required” phải là true/false.", "“validate.required” must be true/false.")
     if "multiple" in comp and not isinstance(comp["multiple"], bool):
         state.add(where, "“multiple” phải là true/false (biểu thức FEEL chưa được hỗ trợ).",
                   "“multiple” must be true/false (FEEL expressions are not supported).")
@@ -262,10 +256,14 @@ def _check_file_props(comp: dict, state: _SchemaCheck) -> None:
                   f"“accept” may only list (comma-separated) the supported file types: {files.SUPPORTED_TEXT}.")
 
 
-def _check_validate(validate: dict, where: str, state: _SchemaCheck) -> None:
+def _check_required(validate: dict, where: str, state: _SchemaCheck) -> None:
     if "required" in validate and not isinstance(validate["required"], bool):
         state.add(where, "“validate.required” phải là true/false.",
                   "“validate.required” must be true/false.")
+
+
+def _check_validate(validate: dict, where: str, state: _SchemaCheck) -> None:
+    _check_required(validate, where, state)
     for name in ("minLength", "maxLength"):
         if name in validate and not is_count(validate[name]):
             state.add(where, f"“validate.{name}” phải là số nguyên không âm.",

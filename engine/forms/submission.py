@@ -228,7 +228,7 @@ def _resolve_files(pending: list[_PendingFiles], attachments: files.FileLookup |
         if any(ref not in known for ref in item.refs):
             item.scope.error(item.path, item.comp, files.UNKNOWN_FILE)
             continue
-        allowed = files.accepted_kinds(item.comp.get("accept")) or frozenset(files.KINDS)
+        allowed = files.field_kinds(item.comp)
         if any(files.BY_MIME.get(known[ref]["type"]) not in allowed for ref in item.refs):
             item.scope.error(item.path, item.comp, files.wrong_kind(allowed))
             continue

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import defer
 
-from engine.domain.enums import InstanceStatus, TaskStatus
-from engine.domain.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.domain.enums import TaskStatus
+from engine.domain.errors import InvalidData, NotFound
 from engine.domain.messages import Message
 from engine.forms import files
 from engine.persistence.models import Attachment, HumanTask, User
@@ -68,10 +68,6 @@ def wrong_extension(name: str, kind: files.FileKind) -> Message:
                    f"so the extension must be {wanted}.")
 
 
-def _refused(message: Message) -> InvalidData:
-    return InvalidData(message)
-
-
 def value_of(attachment: Attachment) -> files.FileValue:
     """What a form's data hold for the file."""
     return files.FileValue(ref=attachment.ref, name=attachment.file_name, size=attachment.size,
@@ -81,49 +77,37 @@ def value_of(attachment: Attachment) -> files.FileValue:
 # ---------------------------------------------------------------- upload and removal
 
 
-def _ready_task_of(uow: UnitOfWork, user: User, task_id: int) -> HumanTask:
-    """The task, if it is ready, running and the user's to do (the rules of completing it)."""
-    task = instances.get_task(uow, task_id)
-    if task.status != TaskStatus.READY:
-        raise Conflict(instances.TASK_DONE)
-    if not instances.can_perform(user, task):
-        raise Forbidden(instances.NOT_YOURS)
-    if task.instance.status != InstanceStatus.RUNNING:
-        raise Conflict(instances.NOT_RUNNING)
-    return task
-
-
 def upload(uow: UnitOfWork, services: Services, user: User, task_id: int, *, field_id: str, key: str,
            file_name: str, content: bytes) -> files.FileValue:
     """Check and store one file for a file field of the task's form; nothing is stored when refused.
 
     `content` may be read one byte past the limit, so an oversized file is told apart.
     """
-    task = _ready_task_of(uow, user, task_id)
+    task = instances.ready_task(uow, user, task_id)
     field = files.file_field(instances.form_schema(task), field_id, key)
     if field is None or field.get("readonly") or field.get("disabled"):
-        raise _refused(no_field(key or field_id))
+        raise InvalidData(no_field(key or field_id))
     limit = services.settings.max_attachment_bytes
     name = files.clean_name(file_name or "")
     if not name:
-        raise _refused(NO_FILE)
+        raise InvalidData(NO_FILE)
     if not content:
-        raise _refused(EMPTY_FILE)
+        raise InvalidData(EMPTY_FILE)
     if len(content) > limit:
-        raise _refused(too_large(limit))
+        raise InvalidData(too_large(limit))
     try:
         kind = files.detect(content)
     except files.FileRefused as exc:
-        raise _refused(exc.message) from None
+        raise InvalidData(exc.message) from None
     if files.extension(name) not in kind.extensions:
-        raise _refused(wrong_extension(name, kind))
-    allowed = files.accepted_kinds(field.get("accept")) or frozenset(files.KINDS)
+        raise InvalidData(wrong_extension(name, kind))
+    allowed = files.field_kinds(field)
     if kind not in allowed:
-        raise _refused(files.wrong_kind(allowed))
+        raise InvalidData(files.wrong_kind(allowed))
     count, total = uow.session.execute(select(func.count(Attachment.id), func.coalesce(func.sum(Attachment.size), 0))
                                        .where(Attachment.task_id == task.id)).one()
     if count >= MAX_FILES_PER_TASK or total + len(content) > TASK_TOTAL_FACTOR * limit:
-        raise _refused(task_full(MAX_FILES_PER_TASK, TASK_TOTAL_FACTOR * limit))
+        raise InvalidData(task_full(MAX_FILES_PER_TASK, TASK_TOTAL_FACTOR * limit))
     attachment = Attachment(ref=secrets.token_urlsafe(24), instance_id=task.instance_id, task_id=task.id,
                             uploaded_by=user.id, file_name=name, content_type=kind.mime, size=len(content),
                             sha256=hashlib.sha256(content).hexdigest(), content=content,
@@ -136,7 +120,7 @@ def upload(uow: UnitOfWork, services: Services, user: User, task_id: int, *, fie
 
 def remove(uow: UnitOfWork, user: User, task_id: int, ref: str) -> None:
     """Delete a pending file of the task (the form's remove button); filed files stay."""
-    task = _ready_task_of(uow, user, task_id)
+    task = instances.ready_task(uow, user, task_id)
     deleted = uow.session.execute(delete(Attachment).where(Attachment.ref == ref, Attachment.task_id == task.id))
     if not getattr(deleted, "rowcount", 0):
         raise NotFound(NOT_REMOVABLE)
@@ -177,11 +161,8 @@ def lookup_for(uow: UnitOfWork, task: HumanTask, opened_with: dict[str, Any]) ->
 
 def keep_only(uow: UnitOfWork, task: HumanTask, data: dict[str, Any]) -> None:
     """On completion: the task's uploads its data do not name are dropped (removed or replaced)."""
-    used = refs_in(data)
-    for attachment in uow.session.scalars(select(Attachment).options(defer(Attachment.content))
-                                          .where(Attachment.task_id == task.id)):
-        if attachment.ref not in used:
-            uow.session.delete(attachment)
+    uow.session.execute(delete(Attachment).where(Attachment.task_id == task.id,
+                                                 Attachment.ref.not_in(sorted(refs_in(data)))))
 
 
 # ---------------------------------------------------------------- reading

@@ -32,6 +32,15 @@ def pick(page: Page, field_label: str, path: Path) -> None:
     chooser.value.set_files(str(path))
 
 
+def start_dossier(page: Page) -> None:
+    """The requester starts the test procedure and lands on its first task."""
+    log_in(page, "cv_stc", "Trần Thị Bình")
+    page.get_by_role("link", name="Khởi tạo hồ sơ").click()
+    page.locator(".procedure-card", has_text="Hồ sơ có tệp đính kèm (thử)").get_by_role(
+        "button", name="Tạo hồ sơ mới").click()
+    expect(page).to_have_url(re.compile(r"/tasks/\d+$"))
+
+
 def test_scanned_dossier_is_uploaded_submitted_listed_and_downloaded(
         page: Page, app: Flask, published: None, tmp_path: Path) -> None:
     scan = tmp_path / "Hồ sơ quét.pdf"
@@ -41,11 +50,7 @@ def test_scanned_dossier_is_uploaded_submitted_listed_and_downloaded(
     fake = tmp_path / "gia-mao.pdf"
     fake.write_bytes(samples.png())
 
-    log_in(page, "cv_stc", "Trần Thị Bình")
-    page.get_by_role("link", name="Khởi tạo hồ sơ").click()
-    page.locator(".procedure-card", has_text="Hồ sơ có tệp đính kèm (thử)").get_by_role(
-        "button", name="Tạo hồ sơ mới").click()
-    expect(page).to_have_url(re.compile(r"/tasks/\d+$"))
+    start_dossier(page)
     form = page.locator("#form-root")
     field = form.locator(".fjs-form-field-filepicker").first
     expect(field).to_contain_text("Chưa có tệp nào.")
@@ -111,11 +116,7 @@ def test_complete_waits_while_a_file_is_uploading(page: Page, app: Flask, publis
     held: list[Route] = []
     # Held until the test lets it go (Playwright needs a Python function here, not a bound builtin).
     page.route("**/tasks/*/attachments", lambda route: held.append(route))  # noqa: PLW0108
-    log_in(page, "cv_stc", "Trần Thị Bình")
-    page.get_by_role("link", name="Khởi tạo hồ sơ").click()
-    page.locator(".procedure-card", has_text="Hồ sơ có tệp đính kèm (thử)").get_by_role(
-        "button", name="Tạo hồ sơ mới").click()
-    expect(page).to_have_url(re.compile(r"/tasks/\d+$"))
+    start_dossier(page)
     pick(page, "Hồ sơ quét", scan)
     expect(page.get_by_role("progressbar", name="Đang tải lên “Hồ sơ quét.pdf”")).to_be_visible()
     expect(page.get_by_role("button", name="Hoàn thành")).to_be_disabled()

@@ -11,9 +11,9 @@ from engine.services import attachments
 from engine.services.attachments import AttachmentSummary
 from webapp.api.auth import authenticated
 from webapp.api.base import api_blueprint, documents_errors
-from webapp.attachments import allow_upload_size, read_upload
+from webapp.attachments import allow_upload_size, store_upload
 from webapp.downloads import attachment as download
-from webapp.platform import services, uow
+from webapp.platform import uow
 
 blp = api_blueprint("api_attachments", __name__,
                     "Tệp đính kèm trong biểu mẫu (hồ sơ quét): tải lên cho công việc, danh sách và tải về.")
@@ -77,11 +77,7 @@ def shown(file: AttachmentSummary) -> dict[str, Any]:
                      "{ref, name, size, type}: đưa đối tượng này vào danh sách của trường khi hoàn thành công "
                      "việc. Tệp không được dùng khi hoàn thành sẽ bị xóa. 400 invalid_data khi tệp bị từ chối.")
 def upload(body: dict[str, Any], task_id: int, user: User) -> Any:
-    limit = services().settings.max_attachment_bytes
-    name, content = read_upload(limit)
-    with uow() as work:
-        return attachments.upload(work, services(), user, task_id, field_id=request.form.get("field", ""),
-                                  key=request.form.get("key", ""), file_name=name, content=content)
+    return store_upload(user, task_id)
 
 
 @blp.route("/process-instances/<int:instance_id>/attachments", methods=["GET"])
