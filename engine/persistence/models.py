@@ -437,3 +437,77 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Meeting(Base):
+    """A videoconference on the meeting calendar, kept in step with the instance that runs it.
+
+    Written by engine.services.meetings each time a meeting procedure's instance is saved (from its
+    variables noi_dung, cap_hop, ngay_hop, gio_bat_dau, …); read by the calendar, conflict checks,
+    invitations and statistics without restoring the workflow.
+    """
+
+    __tablename__ = "meetings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), unique=True)
+    process_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(500), default="")
+    #: Cấp họp: noi_tinh, chuyen_tiep, tinh_huyen, huyen_xa, tinh_huyen_xa, tw_tinh, tw_tinh_huyen, tw_tinh_huyen_xa.
+    level: Mapped[str] = mapped_column(String(32), default="")
+    starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: The main endpoint's room (địa điểm, điểm cầu chính).
+    room: Mapped[str] = mapped_column(String(255), default="")
+    host_unit: Mapped[str] = mapped_column(String(255), default="")
+    #: Endpoints the MCU carries: the main one plus each satellite endpoint.
+    endpoints: Mapped[int] = mapped_column(Integer, default=1)
+    #: dang_ky, da_xac_nhan, tu_choi, hoan, huy, dang_hop, da_hop.
+    state: Mapped[str] = mapped_column(String(16), default="dang_ky")
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class MeetingInvitation(Base):
+    """A unit invited to a meeting and its answer: the endpoint chair's name and title, or a reason."""
+
+    __tablename__ = "meeting_invitations"
+    __table_args__ = (UniqueConstraint("meeting_id", "unit_id", name="uq_meeting_invitations_meeting_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    #: cho_xac_nhan, tham_du, tu_choi.
+    status: Mapped[str] = mapped_column(String(16), default="cho_xac_nhan")
+    chair_name: Mapped[str] = mapped_column(String(255), default="")
+    chair_title: Mapped[str] = mapped_column(String(255), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    invited_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    responded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class McuRoom(Base):
+    """The `local` MCU adapter's store: a virtual meeting room."""
+
+    __tablename__ = "mcu_rooms"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class McuAccount(Base):
+    """The `local` MCU adapter's store: one endpoint's personal account in a virtual room."""
+
+    __tablename__ = "mcu_accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("mcu_rooms.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    endpoint: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
