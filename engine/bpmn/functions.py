@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -90,7 +90,26 @@ def platform_functions(clock: Clock, calendar: CalendarSource = national_calenda
     def today() -> date:
         return now().date()
 
-    return {"now": now, "today": today, **calendar_functions(calendar)}
+    return {"now": now, "today": today, "meeting_time": meeting_time, "shift": shift,
+            **calendar_functions(calendar)}
+
+
+def meeting_time(day: date | str, clock_time: str) -> datetime:
+    """The moment a meeting starts, in Vietnam time, from a form's date ("2026-12-03") and time ("08:00")."""
+    when = date.fromisoformat(day.strip()) if isinstance(day, str) else day
+    hours, _, minutes = str(clock_time).strip().partition(":")
+    return datetime.combine(when, time(int(hours), int(minutes or 0)), tzinfo=VN)
+
+
+def shift(moment: datetime | date | str, days: float = 0, hours: float = 0, minutes: float = 0) -> datetime:
+    """`moment` moved by calendar (not working) time; negative values go back: `shift(hop_luc, hours=-2)`."""
+    if isinstance(moment, str):
+        text = moment.strip()
+        moment = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+    if not isinstance(moment, datetime):
+        moment = datetime.combine(moment, time(0), tzinfo=VN)
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=VN)
+    return (aware + timedelta(days=days, hours=hours, minutes=minutes)).astimezone(VN)
 
 
 def as_aware(value: Any) -> datetime | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -430,3 +430,13 @@ def test_a_timer_started_procedure_needs_its_unit(publish) -> None:  # type: ign
     assert any("scheduleUnit" in p.message.en for p in refused.value.details)
     with pytest.raises(PublishRefused):
         publish(scheduled_process(unit="khong_co"))
+
+
+def test_meeting_time_and_shift_give_vietnam_moments() -> None:
+    from engine.bpmn.functions import VN, platform_functions
+    functions = platform_functions(lambda: datetime(2026, 12, 1, tzinfo=UTC))
+    start = functions["meeting_time"]("2026-12-03", "08:00")
+    assert start == datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
+    assert functions["shift"](start, hours=-2) == datetime(2026, 12, 3, 6, 0, tzinfo=VN)
+    assert functions["shift"](start.isoformat(), minutes=-30).isoformat() == "2026-12-03T07:30:00+07:00"
+    assert functions["shift"]("2026-12-03", days=-1) == datetime(2026, 12, 2, tzinfo=VN)
