@@ -42,6 +42,19 @@ def _flag(text: str | None, default: bool, name: str) -> bool:
     raise ValueError(f"{name}={text!r}: write 1 or 0")
 
 
+def _positive(text: str | None, default: int, name: str) -> int:
+    """A whole number of at least 1; unset keeps the default."""
+    if text is None or not text.strip():
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{name}={text!r}: write a whole number of at least 1")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     #: SQLAlchemy URL; SQLite file under instance/ by default, PostgreSQL in production.
@@ -88,6 +101,18 @@ class Settings:
     project_software_token: str = field(default="", repr=False)
     #: Connect and read timeout of one request to the project software, in seconds.
     project_software_timeout_seconds: float = 10.0
+    #: Which videoconference MCU adapter to use (env MCU): `local` (rooms and accounts recorded in the
+    #: platform's database, the embedded default) or `http` (an MCU or its gateway, docs/adapters.md).
+    mcu: str = "local"
+    #: Base URL of the `http` MCU's API (env MCU_URL); "" = not configured, and its calls fail until it is.
+    mcu_url: str = ""
+    #: Bearer token the MCU expects (env MCU_TOKEN; never logged).
+    mcu_token: str = field(default="", repr=False)
+    #: Connect and read timeout of one request to the MCU, in seconds (env MCU_TIMEOUT_SECONDS).
+    mcu_timeout_seconds: float = 10.0
+    #: Endpoints the MCU carries at once (env MCU_CAPACITY): the meeting calendar's conflict check, and
+    #: the largest room the `local` MCU creates.
+    mcu_capacity: int = 40
     #: Largest accepted upload of one BPMN/DMN/form file, in bytes.
     max_upload_bytes: int = 2 * 1024 * 1024
     #: Working periods of every working day (env WORKING_HOURS="07:30-11:30,13:30-17:00").
@@ -133,6 +158,11 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:5000"
     #: Hours a one-time password link stays valid (env CREDENTIAL_LINK_HOURS).
     credential_link_hours: int = 72
+    #: Code of the unit that evaluates DTI rounds and keeps the index sets (env DTI_EVALUATOR_UNIT): its
+    #: experts and leaders score, rank and report (Sở TT&TT in QĐ 810; docs/dti.md).
+    dti_evaluator_unit: str = "sttt"
+    #: Code of the unit whose leader approves the ranking (env DTI_APPROVER_UNIT): UBND tỉnh.
+    dti_approver_unit: str = "ubnd_tinh"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -160,6 +190,11 @@ class Settings:
             project_software_token=env.get("PROJECT_SOFTWARE_TOKEN", base.project_software_token),
             project_software_timeout_seconds=float(env.get("PROJECT_SOFTWARE_TIMEOUT_SECONDS",
                                                            base.project_software_timeout_seconds)),
+            mcu=env.get("MCU", base.mcu).strip().lower(),
+            mcu_url=env.get("MCU_URL", base.mcu_url).strip(),
+            mcu_token=env.get("MCU_TOKEN", base.mcu_token),
+            mcu_timeout_seconds=float(env.get("MCU_TIMEOUT_SECONDS", base.mcu_timeout_seconds)),
+            mcu_capacity=_positive(env.get("MCU_CAPACITY"), base.mcu_capacity, "MCU_CAPACITY"),
             working_hours=(parse_working_hours(env["WORKING_HOURS"]) if env.get("WORKING_HOURS")
                            else base.working_hours),
             calendar_cache_seconds=float(env.get("CALENDAR_CACHE_SECONDS", base.calendar_cache_seconds)),
@@ -181,4 +216,6 @@ class Settings:
             smtp_timeout_seconds=float(env.get("SMTP_TIMEOUT_SECONDS", base.smtp_timeout_seconds)),
             public_base_url=env.get("PUBLIC_BASE_URL", base.public_base_url).strip().rstrip("/"),
             credential_link_hours=int(env.get("CREDENTIAL_LINK_HOURS", base.credential_link_hours)),
+            dti_evaluator_unit=env.get("DTI_EVALUATOR_UNIT", base.dti_evaluator_unit).strip(),
+            dti_approver_unit=env.get("DTI_APPROVER_UNIT", base.dti_approver_unit).strip(),
         )

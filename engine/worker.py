@@ -26,7 +26,7 @@ from engine.domain.errors import Conflict
 from engine.persistence import leases
 from engine.persistence.models import ProcedureSchedule, ProcedureVersion, ProcessInstance, ServiceCall
 from engine.persistence.uow import UnitOfWork
-from engine.services import audit, credentials, schedules, sla
+from engine.services import audit, credentials, meeting_documents, schedules, sla
 from engine.services.context import Services
 from engine.services.instances import call_key, raise_incident, retry_times, save_state, step_or_incident, wake_at
 
@@ -224,6 +224,9 @@ def run_once(uow_factory, services: Services, owner: str | None = None) -> int: 
     run_schedules(uow_factory, services, owner)
     with uow_factory() as uow:  # expired one-time password links forget their sealed password
         if credentials.purge_expired(uow.session, services.now()):
+            uow.commit()
+    with uow_factory() as uow:  # meetings soon without their documents: the host side is reminded
+        if meeting_documents.remind_documents(uow, services):
             uow.commit()
     with uow_factory() as uow:
         ids = claim_due(uow, services, owner)

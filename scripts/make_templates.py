@@ -405,7 +405,8 @@ def phu_luc_ii() -> DocumentObject:
     body(document, "Trung tâm Chuyển đổi số tỉnh Đồng Tháp thông báo kịch bản triển khai hội nghị "
                    "truyền hình trực tuyến như sau:")
     body(document, "Nội dung hội nghị: {{ noi_dung|muc|join('; ') }}.")
-    body(document, "Thời gian: {{ thoi_gian|muc|join('; ') }}. Cấp họp: {{ cap_hop }}.")
+    # The procedure gives the level's name in ten_cap_hop (cap_hop is its code, e.g. tinh_huyen_xa).
+    body(document, "Thời gian: {{ thoi_gian|muc|join('; ') }}. Cấp họp: {{ ten_cap_hop or cap_hop }}.")
     body(document, "1. Danh sách cán bộ kỹ thuật trực vận hành tại các điểm cầu:", bold=True)
     tag(document, "{%p set nhom_ky_thuat = [('giam_sat_mcu', 'I', 'Giám sát hệ thống MCU'), "
                   "('diem_cau_chinh', 'II', 'Điểm cầu chính'), ('diem_cau_ve_tinh', 'III', 'Điểm cầu vệ tinh')] %}")
@@ -456,7 +457,7 @@ def phu_luc_iii() -> DocumentObject:
         ("Điểm cầu", 3.8, "{{ r.diem_cau }}"),
         ("Thiết bị phục vụ hội nghị", 4.4, "{{ r.thiet_bi }}"),
         ("Ghi chú", 3.0, "{{ r.ghi_chu }}"),
-    ], "for r in diem_cau")
+    ], "for r in (diem_cau_tham_du or diem_cau)")  # the procedure's report rows; diem_cau holds its endpoints
     body(document, "5. Sự cố xảy ra trong thời gian triển khai hội nghị truyền hình trực tuyến:")
     lines(document, "su_co or 'Không có sự cố.'")
     body(document, "6. Đánh giá công tác triển khai hệ thống và đề xuất giải pháp khắc phục:")
@@ -468,12 +469,61 @@ def phu_luc_iii() -> DocumentObject:
     return document
 
 
+def dti_bao_cao_danh_gia() -> DocumentObject:
+    """Báo cáo kết quả đánh giá chỉ số chuyển đổi số of one unit (QĐ 810, thủ tục 3; engine/services/dti_report.py)."""
+    document = new_document("Báo cáo kết quả đánh giá chỉ số chuyển đổi số của cơ quan, đơn vị")
+    header(document, Kind("BÁO CÁO", "Kết quả đánh giá chỉ số chuyển đổi số"))
+    tag(document, "{%p if du_thao %}")
+    para(document, "(Dự thảo — kết quả chưa được công bố)", size=13, italic=True, align="center", after=6)
+    tag(document, "{%p endif %}")
+    kinh_gui(document, "don_vi")
+    body(document, "Căn cứ {{ bo_chi_so }} và báo cáo tự đánh giá của {{ don_vi }}, {{ don_vi_danh_gia }} "
+                   "đã đánh giá độc lập, thẩm định kết quả chỉ số chuyển đổi số năm {{ nam }} của {{ don_vi }} "
+                   "({{ nhom }}) như sau:")
+    body(document, "1. Kết quả chung", bold=True)
+    body(document, "Tổng điểm đạt: {{ tong_diem }}/{{ diem_toi_da }} điểm ({{ ty_le }}%); điểm đơn vị tự đánh giá: "
+                   "{{ tong_tu_danh_gia }} điểm; số chỉ số được điều chỉnh điểm: {{ so_dieu_chinh }}.")
+    tag(document, "{%p if xep_hang %}")
+    body(document, "Xếp hạng: thứ {{ xep_hang }}/{{ so_don_vi }} trong nhóm {{ nhom }}"
+                   "{% if dong_hang %} (đồng hạng){% endif %}.")
+    tag(document, "{%p endif %}")
+    tag(document, "{%p if so_sanh %}")
+    body(document, "So với năm {{ so_sanh.nam }}: tổng điểm {{ so_sanh.tong_diem }} điểm, xếp hạng thứ "
+                   "{{ so_sanh.xep_hang }}{% if so_sanh.thay_doi_hang %} ({{ so_sanh.thay_doi_hang }}){% endif %}.")
+    tag(document, "{%p endif %}")
+    tag(document, "{%p if nop_muon %}")
+    body(document, "Đơn vị không nộp báo cáo tự đánh giá trong hạn; phiếu được khóa với số liệu đã lưu khi hết hạn.")
+    tag(document, "{%p endif %}")
+    body(document, "2. Kết quả theo từng chỉ số", bold=True)
+    data_table(document, [
+        ("Mã", 1.5, "{{ r.ma }}"),
+        ("Chỉ số", 6.3, "{{ r.ten }}"),
+        ("Điểm tối đa", 1.7, "{{ r.toi_da }}"),
+        ("Tự đánh giá", 1.9, "{{ r.tu_danh_gia }}"),
+        ("Sở TT&TT đánh giá", 2.0, "{{ r.chuyen_gia }}"),
+        ("Điểm đạt", 1.7, "{{ r.diem_dat }}"),
+    ], "for r in rows", size=11)
+    tag(document, "{%p if dieu_chinh %}")
+    body(document, "3. Các chỉ số được điều chỉnh điểm", bold=True)
+    tag(document, "{%p for r in dieu_chinh %}")
+    body(document, "- Chỉ số {{ r.ma }} ({{ r.ten }}): từ {{ r.tu_danh_gia or 'chưa chấm' }} thành {{ r.chuyen_gia }} "
+                   "điểm. Lý do: {{ r.ly_do }}{% if r.phan_hoi %} Ý kiến phản hồi của đơn vị: {{ r.phan_hoi }}"
+                   "{% endif %}")
+    tag(document, "{%p endfor %}")
+    tag(document, "{%p endif %}")
+    body(document, "{{ don_vi_danh_gia }} báo cáo để {{ don_vi }} biết./.")
+    signature(document, authority="KT. GIÁM ĐỐC", title="PHÓ GIÁM ĐỐC", recipients="'Như trên'",
+              keep="van_ban.don_vi")
+    return document
+
+
 TEMPLATES = {
     "email_account_reply.docx": email_account_reply,
     "thong_bao.docx": thong_bao,
     "phu_luc_ii_kich_ban.docx": phu_luc_ii,
     "phu_luc_iii_bao_cao_su_co.docx": phu_luc_iii,
     "project_software_account_refusal.docx": project_software_account_refusal,
+    "dti_bao_cao_danh_gia.docx": dti_bao_cao_danh_gia,
 }
 
 

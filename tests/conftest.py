@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import create_engine, make_url, pool, text
 from sqlalchemy.exc import OperationalError
 
+from tests.engine.mcu_server import McuPeer
 from tests.engine.project_software_server import ProjectSoftwarePeer
 from tests.smtp_server import SmtpServer, running_smtp
 
@@ -59,5 +60,13 @@ def peer() -> Iterator[ProjectSoftwarePeer]:
     """The project software's stand-in on 127.0.0.1; every request it got must have kept the contract of
     docs/adapters.md."""
     with ProjectSoftwarePeer() as running:
+        yield running
+    assert running.violations == []
+
+
+@pytest.fixture
+def mcu_peer() -> Iterator[McuPeer]:
+    """An MCU's stand-in on 127.0.0.1; every request it got must have kept the contract of docs/adapters.md."""
+    with McuPeer() as running:
         yield running
     assert running.violations == []

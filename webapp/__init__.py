@@ -80,6 +80,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         health,
         incidents,
         instances,
+        meeting_rules,
+        meetings,
         notifications,
         procedures,
         reports,
@@ -87,7 +89,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         tasks,
     )
     for module in (auth, procedures, tasks, instances, admin, calendar_admin, reports, health, exports,
-                   incidents, attachments):
+                   incidents, attachments, meetings, meeting_rules):
         app.register_blueprint(module.bp)
     for module in (credentials, notifications, api, errors, formatting, security, cli):
         module.init_app(app)

@@ -140,7 +140,7 @@ def init_app(app: Flask) -> None:
     @click.option("--name", "full_name", required=True, help="Họ và tên")
     @click.option("--unit", "unit_code", required=True, help="Mã đơn vị, ví dụ sttt")
     @click.option("--role", "roles", multiple=True, required=True,
-                  help="chuyen_vien, lanh_dao, van_thu, quan_tri (lặp lại để thêm)")
+                  help="chuyen_vien, lanh_dao, van_thu, quan_tri, ky_thuat (lặp lại để thêm)")
     @click.option("--email", default="", help="Địa chỉ thư nhận thông báo (liên kết mật khẩu…)")
     @click.password_option("--password", help="Mật khẩu (ít nhất 8 ký tự)")
     def users_create(username: str, full_name: str, unit_code: str, roles: tuple[str, ...],

@@ -153,6 +153,26 @@ def _performers(attrs: Mapping[str, str], data: Mapping[str, Any]) -> tuple[tupl
     return tuple(dict.fromkeys(users)), variable
 
 
+#: `${name}:ROLE` in camunda:candidateGroups: ROLE within the unit whose code the variable `name` holds
+#: (e.g. one task per participating unit of a multi-instance, `${don_vi}:chuyen_vien`).
+GROUP_VARIABLE = re.compile(r"^\$\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}:")
+
+
+def _groups(value: str | None, data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The candidate groups, each `${name}:ROLE` resolved from the task's data when the task opens.
+
+    A variable that does not hold a non-empty unit code leaves the group as written: no unit has that
+    code, so the group names nobody (never everyone holding the role).
+    """
+    groups = []
+    for group in _split(value):
+        match = GROUP_VARIABLE.match(group)
+        unit = data.get(match.group(1)) if match else None
+        resolved = match is not None and isinstance(unit, str) and bool(unit.strip()) and ":" not in unit
+        groups.append(f"{str(unit).strip()}{group[match.end() - 1:]}" if match and resolved else group)
+    return tuple(groups)
+
+
 def _camunda(spec: Any) -> dict[str, str]:
     return (getattr(spec, "extensions", None) or {}).get("camunda", {})
 
@@ -270,7 +290,7 @@ class Runtime:
             result.append(ReadyHumanTask(
                 task_id=str(task.id), element_id=_element_id(task), name=spec.bpmn_name or spec.name,
                 lane=spec.lane, form_key=attrs.get("formKey"),
-                candidate_groups=_split(attrs.get("candidateGroups") or lane.get("candidateGroups")),
+                candidate_groups=_groups(attrs.get("candidateGroups") or lane.get("candidateGroups"), task.data),
                 candidate_users=users, due_expression=attrs.get("dueDate"), data=task.data,
                 properties=dict(spec.extensions.get("properties") or {}), assignee_variable=assignee_variable,
             ))
@@ -304,16 +324,20 @@ class Runtime:
         return min((t.fire_at for t in cls.waiting_timers(workflow)), default=None)
 
     @staticmethod
-    def facts(workflow: BpmnWorkflow) -> dict[str, Any]:
-        """The instance's current plain variables: text (up to 500 characters), numbers, booleans,
-        dates as ISO text; lists and objects are left out. Read from the workflow's own data once
-        it has ended, else from the task that changed last."""
+    def variables(workflow: BpmnWorkflow) -> Mapping[str, Any]:
+        """The instance's current variables, lists and objects too (read only): the workflow's own
+        data once it has ended, else the data of the task that changed last."""
         if workflow.is_completed():
-            data = workflow.data
-        else:
-            tasks = [t for t in workflow.get_tasks(state=TaskState.COMPLETED | TaskState.READY)
-                     if t.task_spec.bpmn_id]
-            data = max(tasks, key=lambda t: t.last_state_change).data if tasks else workflow.data
+            return workflow.data
+        tasks = [t for t in workflow.get_tasks(state=TaskState.COMPLETED | TaskState.READY)
+                 if t.task_spec.bpmn_id]
+        return max(tasks, key=lambda t: t.last_state_change).data if tasks else workflow.data
+
+    @classmethod
+    def facts(cls, workflow: BpmnWorkflow) -> dict[str, Any]:
+        """The instance's current plain variables (`variables`): text (up to 500 characters), numbers,
+        booleans, dates as ISO text; lists and objects are left out."""
+        data = cls.variables(workflow)
         facts: dict[str, Any] = {}
         for name, value in data.items():
             if name.startswith("_"):

@@ -35,12 +35,13 @@ class Role(str, enum.Enum):
     LANH_DAO = "lanh_dao"
     VAN_THU = "van_thu"
     QUAN_TRI = "quan_tri"
+    KY_THUAT = "ky_thuat"  # technicians on duty for videoconferences (Trung tâm Chuyển đổi số)
 
     @property
     def label_vi(self) -> str:
         return {
             "chuyen_vien": "Chuyên viên", "lanh_dao": "Lãnh đạo",
-            "van_thu": "Văn thư", "quan_tri": "Quản trị hệ thống",
+            "van_thu": "Văn thư", "quan_tri": "Quản trị hệ thống", "ky_thuat": "Kỹ thuật viên",
         }[self.value]
 
 

@@ -23,6 +23,7 @@ from engine.domain.messages import Message
 from engine.domain.text import slug
 from engine.forms import excel_template, rules
 from engine.forms.common import CONTAINER_TYPES, INPUT_TYPES, MAX_DEPTH, has_condition, is_repeating, store
+from engine.forms.context_rules import Submission
 from engine.forms.excel_cells import ABSENT, CellError, Column, cell_value, normalized
 from engine.forms.excel_package import MAX_UNPACKED_BYTES, NOT_XLSX, check_package, refuse
 from engine.forms.messages import msg
@@ -312,8 +313,8 @@ def _convert(sheet: _Sheet, columns: list[Column], path: str, context: dict[str,
     return rows
 
 
-def _validate(comp: dict, rows: _Rows, context: dict[str, Any],
-              lookups: Mapping[str, rules.Lookup] | None) -> list[dict[str, Any]]:
+def _validate(comp: dict, rows: _Rows, context: dict[str, Any], lookups: Mapping[str, rules.Lookup] | None,
+              submission: Submission | None) -> list[dict[str, Any]]:
     """The form's own checks and rules on all rows; their errors are placed by row and column."""
     segments = rows.path.split(".")
     data: dict[str, Any] = {}
@@ -321,7 +322,7 @@ def _validate(comp: dict, rows: _Rows, context: dict[str, Any],
     only_list = {**comp, "path": rows.path}
     only_list.pop("conditional", None)  # the person imports into this list on purpose
     cleaned, errors = validate_submission({"components": [only_list]}, data, context)
-    errors += rules.rule_errors({"components": [only_list]}, cleaned, errors, lookups)
+    errors += rules.rule_errors({"components": [only_list]}, cleaned, errors, lookups, submission)
     placed = {(e.row, e.column) for _, _, e in rows.errors}
     by_key = {column.key: column for column in rows.columns}
     for error in errors:
@@ -341,11 +342,13 @@ def _validate(comp: dict, rows: _Rows, context: dict[str, Any],
 
 def read_rows(schema: dict | None, path: str, content: bytes, *, context: dict[str, Any] | None = None,
               max_bytes: int = DEFAULT_MAX_BYTES, timezone: str = DEFAULT_TZ,
-              lookups: Mapping[str, rules.Lookup] | None = None) -> list[dict[str, Any]]:
+              lookups: Mapping[str, rules.Lookup] | None = None,
+              submission: Submission | None = None) -> list[dict[str, Any]]:
     """The list's rows from an uploaded .xlsx, as the form would store them; InvalidData if anything is wrong.
 
     `context` is the data the form opened with (options from `valuesKey`, row count of a
     list without add/remove buttons); `lookups` answer the form rules' `check`s (engine.forms.rules),
+    `submission` says when and by whom for the rules that read it (engine.forms.context_rules),
     as when the task is completed. Blank rows are skipped; cells may hold an option's
     label or value, dates as Excel dates or dd/mm/yyyy text, yes/no as Có/Không, x, TRUE.
     """
@@ -357,7 +360,7 @@ def read_rows(schema: dict | None, path: str, content: bytes, *, context: dict[s
     if not sheet.rows:
         raise refuse(NO_ROWS)
     rows = _convert(sheet, columns, path, context or {}, timezone)
-    cleaned = _validate(comp, rows, context or {}, lookups)
+    cleaned = _validate(comp, rows, context or {}, lookups, submission)
     if rows.errors:
         ordered = [error for *_, error in sorted(rows.errors, key=lambda item: (item[0], item[1]))]
         shown = ordered[:MAX_REPORTED]

@@ -511,3 +511,155 @@ class McuAccount(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# ---------------------------------------------------------------- digital transformation index (DTI)
+
+
+class DtiIndexSet(Base):
+    """Bộ chỉ số đánh giá chuyển đổi số of one year, imported from Excel (engine.services.dti_index).
+
+    `state`: du_thao (corrected or re-imported freely), dang_ap_dung (a round uses it: frozen),
+    da_dong (its round was published).
+    """
+
+    __tablename__ = "dti_index_sets"
+    __table_args__ = (UniqueConstraint("year", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    year: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="du_thao")
+    #: The imported workbook's name and SHA-256, to tell which file a set came from.
+    source_file: Mapped[str] = mapped_column(String(255), default="")
+    source_sha256: Mapped[str] = mapped_column(String(64), default="")
+    imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DtiIndicator(Base):
+    """One indicator of an index set; a parent's maximum is the sum of its children's (per unit group)."""
+
+    __tablename__ = "dti_indicators"
+    __table_args__ = (UniqueConstraint("index_set_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    index_set_id: Mapped[int] = mapped_column(ForeignKey("dti_index_sets.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    parent_code: Mapped[str | None] = mapped_column(String(32))
+    #: Nhóm chỉ số (trụ cột) the indicator belongs to, as the file names it.
+    group_name: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(Text)
+    #: Điểm tối đa in hundredths of a point.
+    max_points: Mapped[int] = mapped_column(Integer)
+    #: diem, muc (full/half/zero) or ty_le (engine.domain.dti.ScoringMethod).
+    method: Mapped[str] = mapped_column(String(16))
+    method_text: Mapped[str] = mapped_column(Text, default="")
+    #: Tài liệu kiểm chứng expected; when set, a score above 0 needs at least one evidence file.
+    evidence_text: Mapped[str] = mapped_column(Text, default="")
+    #: Unit groups it applies to, comma-separated codes (so_nganh,huyen,xa).
+    applies_to: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    is_leaf: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DtiRound(Base):
+    """Kỳ đánh giá: one index set, the participating units, the self-assessment deadline, its instance."""
+
+    __tablename__ = "dti_rounds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    index_set_id: Mapped[int] = mapped_column(ForeignKey("dti_index_sets.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    #: engine.domain.dti.RoundState, kept in step with the instance (engine.services.dti_rounds.sync).
+    state: Mapped[str] = mapped_column(String(20), default="dang_danh_gia")
+    #: Hạn nộp báo cáo tự đánh giá.
+    deadline: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: The dti_assessment instance; set in the transaction that opens the round.
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), unique=True)
+    #: Who evaluates (Sở TT&TT) and who approves (UBND tỉnh): units, as organisation is data.
+    evaluator_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    approver_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    opened_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: Số và ngày of the decision approving and publishing the ranking.
+    decision_number: Mapped[str] = mapped_column(String(100), default="")
+    decision_date: Mapped[date | None] = mapped_column(Date)
+
+
+class DtiRoundUnit(Base):
+    """A unit taking part in a round, its ranking group and where its sheet stands."""
+
+    __tablename__ = "dti_round_units"
+    __table_args__ = (UniqueConstraint("round_id", "unit_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("dti_rounds.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    #: so_nganh, huyen or xa (engine.domain.dti.UnitGroup).
+    unit_group: Mapped[str] = mapped_column(String(16))
+    #: engine.domain.dti.UnitPhase.
+    phase: Mapped[str] = mapped_column(String(24), default="tu_danh_gia")
+    #: The unit's ready task of the instance (None once its scores are settled).
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_tasks.id"))
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The deadline passed before the unit submitted its self-assessment.
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class DtiScore(Base):
+    """One unit's scores on one leaf indicator: its own, the expert's, and its one response."""
+
+    __tablename__ = "dti_scores"
+    __table_args__ = (UniqueConstraint("round_unit_id", "indicator_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_unit_id: Mapped[int] = mapped_column(ForeignKey("dti_round_units.id"))
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("dti_indicators.id"))
+    #: Hundredths of a point, None until scored.
+    self_score: Mapped[int | None] = mapped_column(Integer)
+    self_note: Mapped[str] = mapped_column(Text, default="")
+    self_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    self_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    expert_score: Mapped[int | None] = mapped_column(Integer)
+    #: Lý do điều chỉnh (required when the expert's score differs from the unit's).
+    expert_reason: Mapped[str] = mapped_column(Text, default="")
+    expert_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expert_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    response: Mapped[str | None] = mapped_column(Text)
+    response_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    response_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class DtiScoreChange(Base):
+    """History of a score line: every change with who, when, the values before and after, and why."""
+
+    __tablename__ = "dti_score_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    score_id: Mapped[int] = mapped_column(ForeignKey("dti_scores.id"), index=True)
+    #: engine.domain.dti.ChangeKind.
+    kind: Mapped[str] = mapped_column(String(16))
+    old_value: Mapped[int | None] = mapped_column(Integer)
+    new_value: Mapped[int | None] = mapped_column(Integer)
+    #: The note, the reason, the response, or the evidence file's name.
+    text: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DtiEvidence(Base):
+    """Tài liệu kiểm chứng: a file of the round's instance (attachments, no task) for one unit's indicator."""
+
+    __tablename__ = "dti_evidence"
+    __table_args__ = (Index("ix_dti_evidence_round_unit_indicator", "round_unit_id", "indicator_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_unit_id: Mapped[int] = mapped_column(ForeignKey("dti_round_units.id"))
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("dti_indicators.id"))
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id"), unique=True)
+    #: The phase it was added in (tu_danh_gia, or phan_hoi for a response's supporting file).
+    phase: Mapped[str] = mapped_column(String(24))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,6 +1,7 @@
 """Statistics report definitions: one JSON file each, read and checked before anything is counted.
 
-A definition says which instances to count (procedures, statuses), how to place each one (the
+A definition says which instances to count (procedures, statuses, and optionally the values some
+variables must hold: `where`), how to place each one (the
 variable holding its group, the variable holding its date) and how the table reads (title, the
 ordered rows with their labels, quarters or months). A new statistic is a new file in
 `Settings.reports_dir`; docs/excel.md lists every key. A file that is not a valid definition is
@@ -75,11 +76,20 @@ class ReportDefinition:
     group_header: str = "Nhóm"
     value_header: str = ""
     other_label: str = "Khác"
+    #: Conditions on the instance's variables: (variable, accepted values), each matched like groups.
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: The conditions in words for the note under the table (generated from `where` when empty).
+    where_label: str = ""
 
     @property
     def name(self) -> str:
         """How menus, sheets and file names call the report: the short title, else the title."""
         return self.short_title or self.title
+
+    def accepts(self, facts: dict[str, Any]) -> bool:
+        """Whether an instance's variables meet every `where` condition."""
+        return all(facts.get(variable) is not None and match_key(facts[variable]) in {match_key(v) for v in values}
+                   for variable, values in self.where)
 
 
 class DefinitionError(DomainError):
@@ -150,6 +160,7 @@ def parse(data: Any, source: str = "định nghĩa") -> ReportDefinition:
     for key in sorted(set(data) - _KEYS):
         check.add(key, "khóa không được hỗ trợ (xem docs/excel.md)", "unsupported key (see docs/excel.md)")
     texts = {key: check.text(data, key, required=key in _REQUIRED_TEXT) for key in _TEXT_KEYS}
+    where = _where(check, data.get("where"))
     if texts["id"] and not _ID.fullmatch(texts["id"]):
         check.add("id", "chỉ gồm chữ thường không dấu, chữ số và “_” (tối đa 64 ký tự)",
                   "only lower-case letters, digits and “_” (at most 64 characters)")
@@ -165,13 +176,14 @@ def parse(data: Any, source: str = "định nghĩa") -> ReportDefinition:
     period = _period(check, data.get("period", Period.QUARTER.value))
     if check.problems:
         raise _refused(source, check.problems)
-    return ReportDefinition(**given, procedures=procedures, statuses=statuses, groups=groups, period=period)
+    return ReportDefinition(**given, procedures=procedures, statuses=statuses, groups=groups, period=period,
+                            where=where)
 
 
 _REQUIRED_TEXT = frozenset({"id", "title", "group_field"})
 _TEXT_KEYS = ("id", "title", "title_en", "short_title", "subtitle", "source", "description", "date_field",
-              "date_label", "group_field", "group_header", "value_header", "other_label")
-_KEYS = frozenset({*_TEXT_KEYS, "procedures", "statuses", "groups", "period"})
+              "date_label", "group_field", "group_header", "value_header", "other_label", "where_label")
+_KEYS = frozenset({*_TEXT_KEYS, "procedures", "statuses", "groups", "period", "where"})
 _GROUP_KEYS = frozenset({"value", "label", "aliases", "note"})
 
 
@@ -220,6 +232,31 @@ def _statuses(check: _Check, value: Any) -> tuple[InstanceStatus, ...]:
                   f"must be a non-empty list of the statuses {', '.join(known)}")
         return ()
     return tuple(InstanceStatus(v) for v in dict.fromkeys(value))
+
+
+def _where(check: _Check, value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`{"variable": "value"}` or `{"variable": ["value", …]}`; absent (or null) means no condition."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not value:
+        check.add("where", "phải là đối tượng {biến: giá trị} không rỗng, ví dụ {\"trang_thai_hop\": \"da_hop\"}",
+                  "must be a non-empty object {variable: value}, e.g. {\"trang_thai_hop\": \"da_hop\"}")
+        return ()
+    found: list[tuple[str, tuple[str, ...]]] = []
+    for variable, accepted in value.items():
+        field = f"where.{variable}"
+        if not _VARIABLE.fullmatch(variable):
+            check.add(field, "phải là tên biến của quy trình (chữ không dấu, chữ số, “_”)",
+                      "must be a process variable name (letters, digits, “_”)")
+            continue
+        values = [accepted] if isinstance(accepted, str) else accepted
+        if (not isinstance(values, list) or not values
+                or not all(isinstance(v, str) and match_key(v) and len(v) <= 200 for v in values)):
+            check.add(field, "phải là một giá trị (chuỗi có chữ) hoặc danh sách không rỗng các giá trị",
+                      "must be a value (a string with letters) or a non-empty list of values")
+            continue
+        found.append((variable, tuple(v.strip() for v in values)))
+    return tuple(found)
 
 
 def _period(check: _Check, value: Any) -> Period:

@@ -100,15 +100,26 @@ class ReportTable:
                    if d.date_field else "ngày tạo hồ sơ")
         date_en = (f"the {d.date_field} recorded in the dossier (the day it was created when missing)"
                    if d.date_field else "the day the dossier was created")
-        vi = (f"Đếm các hồ sơ của quy trình {names} {_words(counted, 0, 'hoặc')}"
+        where_vi, where_en = _conditions(d)
+        vi = (f"Đếm các hồ sơ của quy trình {names} {_words(counted, 0, 'hoặc')}{where_vi}"
               + (f"; không đếm hồ sơ {_words(left_out, 0, 'hoặc')}" if left_out else "")
               + f". Xếp vào {period_vi} theo {date_vi}; xếp vào dòng theo {d.group_header.lower()}, "
               f"giá trị không có trong danh sách được đếm ở dòng “{d.other_label}”.")
-        en = (f"Counts the dossiers of {names} that are {_words(counted, 1, 'or')}"
+        en = (f"Counts the dossiers of {names} that are {_words(counted, 1, 'or')}{where_en}"
               + (f"; {_words(left_out, 1, 'or')} dossiers are not counted" if left_out else "")
               + f". Each goes to a {period_en} by {date_en} and to a row by its {d.group_field}; "
               f"values not in the list are counted in the row “{d.other_label}”.")
         return Message(vi, en)
+
+
+def _conditions(d: ReportDefinition) -> tuple[str, str]:
+    """The `where` conditions as words after the statuses (vi, en); empty without conditions."""
+    if not d.where:
+        return "", ""
+    each = [(variable, [f"“{v}”" for v in values]) for variable, values in d.where]
+    vi = " và ".join(f"{variable} là {' hoặc '.join(values)}" for variable, values in each)
+    en = " and ".join(f"{variable} is {' or '.join(values)}" for variable, values in each)
+    return f", {d.where_label or 'có ' + vi}", f", whose {en}"
 
 
 def _words(statuses: list[InstanceStatus], lang: int, joiner: str) -> str:
@@ -156,6 +167,8 @@ def compute(uow: UnitOfWork, definition: ReportDefinition, year: int, *,
     rows_of = {key: group for group in definition.groups for key in group.keys}
     for created_at, stored in _candidates(uow, definition, year, zone):
         facts = stored if isinstance(stored, dict) else {}
+        if not definition.accepts(facts):
+            continue
         day = _day_of(facts, definition.date_field, created_at, zone)
         if day.year != year:
             continue

@@ -39,9 +39,10 @@ _LINK_IN_TEXT = re.compile(re.escape(LINK_PATH) + f"({TOKEN_PATTERN})(?![A-Za-z0
 _LABEL = b"dvc-quytrinh/credential-link/v1\x00"
 #: Sealed passwords are padded to at least this many bytes, so their length is not stored either.
 _PADDED = 64
-MAIL, PROJECT = "mail_directory", "project_software"
-SYSTEMS = {MAIL: "thư điện tử công vụ", PROJECT: "phần mềm Quản lý tiến độ dự án"}
-SYSTEMS_EN = {MAIL: "official e-mail", PROJECT: "project progress software"}
+MAIL, PROJECT, MCU = "mail_directory", "project_software", "mcu"
+SYSTEMS = {MAIL: "thư điện tử công vụ", PROJECT: "phần mềm Quản lý tiến độ dự án",
+           MCU: "hệ thống Hội nghị truyền hình trực tuyến (MCU)"}
+SYSTEMS_EN = {MAIL: "official e-mail", PROJECT: "project progress software", MCU: "videoconference system (MCU)"}
 
 UNKNOWN = Message("Liên kết nhận mật khẩu không tồn tại. Hãy kiểm tra lại địa chỉ liên kết trong thư.",
                   "This password link does not exist. Check the address in the message.")
@@ -374,3 +375,24 @@ class PasswordDelivery:
             self.deliver(s, key=key, instance_id=instance.id if instance else None, system=PROJECT,
                          account=email, what="cấp mật khẩu mới", password=password,
                          recipient=Recipient(email.strip().lower()), for_owner=True)
+
+    # ------------------------------------------------------------ the MCU's sink
+
+    def to_requester(self, key: str, context: CallContext | None, account: str, email: str, password: str,
+                     session: Session | None = None) -> str:
+        """MCU (one call per endpoint account, `key` unique per account): the link goes to the officer
+        who registered the meeting (`email_can_bo`), who hands each endpoint its own account; without a
+        usable address, to the instance's initiator. Returns where it went, in words."""
+        with session_scope(self._sessions, session) as s:
+            instance = _instance_of(s, key, context)
+            address = email.strip().lower()
+            if is_address(address):
+                recipient = Recipient(address)
+            elif instance is not None:
+                recipient = user_recipient(instance.initiator)
+            else:
+                raise AdapterError(f"Không xác định được người nhận mật khẩu tài khoản {account}: "
+                                   "thiếu thư điện tử cán bộ phụ trách (email_can_bo)")
+            return self.deliver(s, key=key, instance_id=instance.id if instance else None, system=MCU,
+                                account=account, what="cấp mới", password=password, recipient=recipient,
+                                for_owner=False)

@@ -16,6 +16,10 @@ UNITS = [
     ("so_tc", "Sở Tài chính"),
     ("so_yt", "Sở Y tế"),
     ("ttcds", "Trung tâm Chuyển đổi số"),
+    # The meeting procedures from Chính phủ to cấp xã (meeting_planned, meeting_unscheduled).
+    ("vpubnd", "Văn phòng UBND tỉnh"),
+    ("ubnd_caolanh", "UBND huyện Cao Lãnh"),
+    ("vnpt", "VNPT Đồng Tháp"),
 ]
 # (username, full name, unit, roles): one per role and lane of the bundled procedures. Each gets the
 # address username@DEMO_DOMAIN, where their notifications (one-time password links among them) go.
@@ -32,6 +36,19 @@ PEOPLE = [
     ("lanhdao_ttcds", "Trương Văn Khoa", "ttcds", ["lanh_dao"]),
     ("chuyenvien_ttcds", "Ngô Thị Mai", "ttcds", ["chuyen_vien"]),
     ("chuyenvien_ttcds2", "Đỗ Minh Tuấn", "ttcds", ["chuyen_vien"]),
+    # Videoconferences (videoconference_support): the centre's technician records test runs, serves the
+    # meeting and notes incidents; its experts answer bookings and take urgent ones by phone; `donvi`
+    # (Sở Tài chính) registers meetings and gets the confirmations at donvi@DEMO_DOMAIN.
+    ("kythuat_ttcds", "Phan Thanh Kỹ", "ttcds", ["ky_thuat"]),
+    # Meetings from Chính phủ to cấp xã: Văn phòng UBND tỉnh records the notice and evaluates, its leader is
+    # warned when the rehearsal or the endpoints run late; the district and the telecom operator receive the
+    # notice; technicians (ky_thuat) rehearse, connect, serve and disconnect.
+    ("chuyenvien_vpubnd", "Lý Thị Thu", "vpubnd", ["chuyen_vien"]),
+    ("lanhdao_vpubnd", "Phan Văn Thành", "vpubnd", ["lanh_dao"]),
+    ("kythuat_vpubnd", "Mai Văn Phúc", "vpubnd", ["ky_thuat"]),
+    ("chuyenvien_huyen", "Cao Thị Ngọc", "ubnd_caolanh", ["chuyen_vien"]),
+    ("kythuat_huyen", "Lâm Văn Sang", "ubnd_caolanh", ["ky_thuat"]),
+    ("kythuat_vnpt", "Tạ Quang Vinh", "vnpt", ["ky_thuat"]),
 ]
 
 

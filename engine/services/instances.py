@@ -30,7 +30,7 @@ from engine.persistence.models import (
     User,
 )
 from engine.persistence.uow import UnitOfWork
-from engine.services import attachments, audit, form_data, sla
+from engine.services import attachments, audit, dti_steps, form_data, meetings, sla, submissions
 from engine.services.context import Services
 from engine.services.publishing import form_name
 
@@ -135,6 +135,8 @@ def save_state(uow: UnitOfWork, services: Services, instance: ProcessInstance, w
         instance.wake_at = wake_at(uow, services, instance, workflow)
     _sync_tasks(uow, services, instance, workflow)
     sla.track(uow, services, instance, workflow)
+    meetings.sync(uow, services, instance, workflow)
+    dti_steps.sync(uow, services, instance, workflow)
 
 
 def call_key(instance_id: int, task_id: str) -> str:
@@ -208,10 +210,21 @@ def check_start_data(data: Any, reserved: Iterable[str]) -> dict[str, Any]:
     return data
 
 
+def started_by_service(version: ProcedureVersion) -> bool:
+    """The procedure's process property `start` = `service`: its own use case starts it (a DTI round is
+    opened with its index set and units), never the catalogue."""
+    return (version.properties or {}).get("start") == "service"
+
+
 def start(uow: UnitOfWork, services: Services, actor: User, process_id: str,
-          data: dict[str, Any] | None = None) -> ProcessInstance:
+          data: dict[str, Any] | None = None, *, by_service: bool = False) -> ProcessInstance:
     data = check_start_data(data, services.runtime.environment.functions)
     version = latest_version(uow, process_id)
+    if started_by_service(version) and not by_service:
+        raise InvalidData(Message(f"Hồ sơ “{version.name}” được tạo từ chức năng riêng của quy trình "
+                                  "(ví dụ mở kỳ đánh giá chỉ số chuyển đổi số), không tạo từ danh mục quy trình.",
+                                  f"“{version.name}” is started from its own function (e.g. opening a digital "
+                                  "transformation index round), not from the procedure catalogue."))
     instance = ProcessInstance(version_id=version.id, initiator_id=actor.id, initiator_unit_id=actor.unit_id,
                                title=version.name, state_json="{}", status=InstanceStatus.RUNNING,
                                created_at=services.now())
@@ -283,9 +296,11 @@ def complete_task(uow: UnitOfWork, services: Services, actor: User, task_id: int
     if schema is not None:
         data, errors = form_checks.validate_submission(schema, submitted, before,
                                                        attachments=attachments.lookup_for(uow, task, before))
-        errors += form_rules.rule_errors(schema, data, errors, services.adapters.lookups)
+        errors += form_rules.rule_errors(schema, data, errors, services.adapters.lookups,
+                                         submissions.submission(uow, services, actor))
         if errors:
             raise InvalidData(INVALID, errors)
+    data.update(dti_steps.before_complete(uow, services, actor, task, data))
     attachments.keep_only(uow, task, data)
     workflow = services.runtime.restore(instance.version.spec_json, instance.state_json)
     task.status = TaskStatus.COMPLETED
@@ -307,12 +322,21 @@ def cancel(uow: UnitOfWork, services: Services, actor: User, instance_id: int) -
         raise Conflict(NOT_RUNNING)
     if not (actor.id == instance.initiator_id or "quan_tri" in actor.role_codes):
         raise Forbidden(Message("Bạn không có quyền hủy hồ sơ này.", "You may not cancel this instance."))
-    workflow = services.runtime.restore(instance.version.spec_json, instance.state_json)
+    stop(uow, services, actor, instance, services.runtime.restore(instance.version.spec_json, instance.state_json))
+    uow.commit()
+    return instance
+
+
+def stop(uow: UnitOfWork, services: Services, actor: User, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    """Cancel the instance where it stands (its `workflow`, restored and perhaps given new variables): ready
+    tasks cancelled, open incidents resolved, audited. The caller checked who may, and commits."""
     services.runtime.cancel(workflow)
     instance.state_json = services.runtime.dump(workflow)
     instance.status = InstanceStatus.CANCELLED
     instance.ended_at = services.now()
     instance.wake_at = None
+    meetings.sync(uow, services, instance, workflow)
+    dti_steps.sync(uow, services, instance, workflow)
     stopped = []
     for task in uow.session.scalars(select(HumanTask).where(
             HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.READY)):
@@ -324,5 +348,3 @@ def cancel(uow: UnitOfWork, services: Services, actor: User, instance_id: int) -
         incident.resolved_at = services.now()
     audit.record(uow.session, actor, "cancel", instance_id=instance.id,
                  summary=f"Hủy khi đang ở bước: {', '.join(stopped)}" if stopped else "Hủy hồ sơ")
-    uow.commit()
-    return instance

@@ -15,7 +15,7 @@ from engine.domain.errors import Conflict, Forbidden
 from engine.forms import excel
 from engine.persistence.models import User
 from engine.persistence.uow import UnitOfWork
-from engine.services import instances, queries
+from engine.services import instances, queries, submissions
 from engine.services.context import Services
 
 
@@ -41,4 +41,5 @@ def list_rows(uow: UnitOfWork, services: Services, user: User, task_id: int, pat
         raise Forbidden(instances.NOT_YOURS)
     settings = services.settings
     return excel.read_rows(view.form, path, content, context=view.data, max_bytes=settings.max_excel_bytes,
-                           timezone=settings.timezone, lookups=services.adapters.lookups)
+                           timezone=settings.timezone, lookups=services.adapters.lookups,
+                           submission=submissions.submission(uow, services, user))

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from engine import forms as form_checks
 from engine.bpmn.parser import ExternalServiceTask, XmlRefused, build_specs, parse_xml
-from engine.bpmn.runtime import ASSIGNEE_VARIABLE, spec_bundle
+from engine.bpmn.runtime import ASSIGNEE_VARIABLE, GROUP_VARIABLE, spec_bundle
 from engine.bpmn.sandbox import check_expression, check_script
 from engine.documents.issuer import TOPIC as DOCUMENT_TOPIC
 from engine.documents.issuer import property_problems
@@ -160,6 +160,12 @@ class _Checker:
             if group.strip() and role not in {r.value for r in Role}:
                 self.add(spec, f"Nhóm thực hiện \"{group.strip()}\" có vai trò không tồn tại",
                          f"Candidate group \"{group.strip()}\" names an unknown role")
+            unit = group.strip().rpartition(":")[0]
+            if ("${" in unit or "#{" in unit) and not GROUP_VARIABLE.match(group.strip()):
+                self.add(spec, f"Nhóm thực hiện \"{group.strip()}\": đơn vị lấy từ biến viết ${{tên_biến}}:vai_trò "
+                               "(biến chứa mã đơn vị), không nhận biểu thức",
+                         f"Candidate group \"{group.strip()}\": a unit read from a variable is written "
+                         "${variable}:role (a variable holding a unit code), not an expression")
         self.expression(spec, camunda.get("dueDate"), "Hạn xử lý (camunda:dueDate)", "due date (camunda:dueDate)")
         clock = (spec.extensions.get("properties") or {}).get("clock")
         if clock is not None and clock != "pause":

@@ -46,13 +46,15 @@ def tasks_for(uow: UnitOfWork, user: User, sort: str = "due", status: TaskStatus
 
 
 def catalogue(uow: UnitOfWork) -> list[ProcedureVersion]:
-    """Newest version of every procedure."""
+    """Newest version of every procedure people start from the catalogue (not those their own use case
+    starts, instances.started_by_service)."""
     newest = (select(ProcedureVersion.process_id, func.max(ProcedureVersion.version).label("v"))
               .group_by(ProcedureVersion.process_id).subquery())
-    return list(uow.session.scalars(
+    found = uow.session.scalars(
         select(ProcedureVersion).join(newest, and_(ProcedureVersion.process_id == newest.c.process_id,
                                                    ProcedureVersion.version == newest.c.v))
-        .order_by(ProcedureVersion.name)))
+        .order_by(ProcedureVersion.name))
+    return [version for version in found if not instances.started_by_service(version)]
 
 
 def versions(uow: UnitOfWork) -> list[ProcedureVersion]:

@@ -45,7 +45,7 @@ def test_leader_opens_statistics_switches_year_and_downloads_excel(page: Page, a
     assert cells(page, "Huyện - Xã") == ["1", "1", "0", "0", "2"]
     assert cells(page, "Khác") == ["0", "0", "0", "1", "1"]
     assert cells(page, "TỔNG CỘNG") == ["1", "1", "1", "1", "4"]
-    expect(page.locator(".stats-note")).to_contain_text("không đếm hồ sơ đã hủy")
+    expect(page.locator(".stats-note")).to_contain_text("không đếm hồ sơ đang xử lý, đang có sự cố hoặc đã hủy")
     page.screenshot(path=artifact_path("statistics_2026.png"), full_page=True)
 
     page.get_by_label("Năm", exact=True).select_option("2025")

@@ -127,7 +127,8 @@ def test_phu_luc_v_has_the_decision_rows_then_the_two_extra_levels() -> None:
         "Huyện - Xã", "Tỉnh - Huyện", "Tỉnh - Huyện - Xã", "Trung Ương - Tỉnh", "Trung Ương - Tỉnh - Huyện",
         "Trung Ương - Tỉnh - Huyện - Xã", "Nội tỉnh", "Chuyển tiếp"]
     assert definition.period is Period.QUARTER
-    assert InstanceStatus.CANCELLED not in definition.statuses
+    assert definition.statuses == (InstanceStatus.COMPLETED,)  # meetings actually held, from finished instances
+    assert definition.where == (("trang_thai_hop", ("da_hop",)),)
     assert (definition.group_field, definition.date_field) == ("cap_hop", "ngay_hop")
 
 
@@ -150,6 +151,11 @@ def test_values_match_by_value_label_or_alias_whatever_the_spelling() -> None:
     ({"groups": [{"value": "a"}]}, "groups[0].label", "bắt buộc"),
     ({"groups": [{"value": "khac", "label": "Khác biệt"}]}, "groups[0]", "trùng với dòng “Khác”"),
     ({"grop_field": "cap_hop"}, "grop_field", "không được hỗ trợ"),
+    ({"where": ["da_hop"]}, "where", "đối tượng {biến: giá trị}"),
+    ({"where": {}}, "where", "không rỗng"),
+    ({"where": {"trạng thái": "da_hop"}}, "where.trạng thái", "tên biến"),
+    ({"where": {"trang_thai_hop": []}}, "where.trang_thai_hop", "danh sách không rỗng các giá trị"),
+    ({"where": {"trang_thai_hop": ["da_hop", " – "]}}, "where.trang_thai_hop", "chuỗi có chữ"),
 ])
 def test_a_bad_definition_is_refused_naming_the_field(change: dict[str, Any], field: str, words: str) -> None:
     with pytest.raises(DefinitionError) as caught:
@@ -201,7 +207,7 @@ OTHER_PROCESS = "hop_khac_thu"
 LEVELS = [  # (stored value, label) as a procedure's form may offer them
     ("Huyện - Xã", "Huyện - Xã"), ("tw_tinh", "TW - Tỉnh"), ("TW - Tỉnh - Huyện - Xã", "TW - Tỉnh - Huyện - Xã"),
     ("noi_tinh", "Nội tỉnh"), ("tinh_huyen", "Tỉnh - Huyện"), ("chuyen_tiep", "Chuyển tiếp"),
-    ("lien_tinh", "Liên tỉnh"),
+    ("tinh_huyen_xa", "Tỉnh - Huyện - Xã"), ("lien_tinh", "Liên tỉnh"),
 ]
 MEETING_FORM = {"type": "default", "id": "Form_DangKyHop", "components": [
     {"type": "select", "key": "cap_hop", "id": "Field_CapHop", "label": "Cấp họp",
@@ -209,12 +215,15 @@ MEETING_FORM = {"type": "default", "id": "Form_DangKyHop", "components": [
     {"type": "datetime", "subtype": "date", "key": "ngay_hop", "id": "Field_NgayHop", "dateLabel": "Ngày họp"},
 ]}
 DONE_FORM = {"type": "default", "id": "Form_KetThucHop", "components": [
+    {"type": "select", "key": "trang_thai_hop", "id": "Field_TrangThaiHop", "label": "Trạng thái cuộc họp",
+     "values": [{"value": "da_hop", "label": "Đã họp"}, {"value": "tu_choi", "label": "Từ chối"}],
+     "validate": {"required": True}},
     {"type": "textfield", "key": "ghi_chu", "id": "Field_GhiChu", "label": "Ghi chú"},
 ]}
 
 
 def meeting_procedure(process_id: str = MEETING_PROCESS) -> dict[str, bytes]:
-    """Register a meeting (level and date), then close it: two user tasks of the requester."""
+    """Register a meeting (level and date), then close it with its state: two user tasks of the requester."""
     xml = f'''<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
     xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Definitions_{process_id}"
@@ -244,7 +253,7 @@ def counting_definition(**changes: Any) -> statistics.ReportDefinition:
 class Meeting:
     level: str
     day: str | None          # ngay_hop, or None to leave it empty
-    end: str = "running"     # running, completed or cancelled
+    end: str = "running"     # running, completed (held: da_hop), refused (completed: tu_choi) or cancelled
     process_id: str = MEETING_PROCESS
 
 
@@ -253,7 +262,10 @@ def hold_meeting(uow: Uow, services: Services, actor: User, meeting: Meeting) ->
     with uow() as u:
         instance_id = instances.start(u, services, actor, meeting.process_id).id
     data: dict[str, Any] = {"cap_hop": meeting.level} | ({"ngay_hop": meeting.day} if meeting.day else {})
-    steps = [data, {"ghi_chu": "Đã họp"}] if meeting.end == "completed" else [data]
+    closing = {"completed": "da_hop", "refused": "tu_choi"}
+    steps = [data]
+    if meeting.end in closing:
+        steps.append({"ghi_chu": "Kết thúc", "trang_thai_hop": closing[meeting.end]})
     for step in steps:
         with uow() as u:
             task_id = u.session.scalar(select(HumanTask.id).where(
@@ -269,13 +281,15 @@ def hold_meeting(uow: Uow, services: Services, actor: User, meeting: Meeting) ->
 LATE_EVENING = datetime(2026, 3, 31, 17, 30, tzinfo=UTC)
 MEETINGS = [
     Meeting("Huyện - Xã", "2026-02-10", "completed"),
-    Meeting("tw_tinh", "2026-05-20"),
+    Meeting("tw_tinh", "2026-05-20", "completed"),
     Meeting("TW - Tỉnh - Huyện - Xã", "2026-08-03", "completed"),
-    Meeting("noi_tinh", "2026-11-30"),
+    Meeting("noi_tinh", "2026-11-30", "completed"),
     Meeting("Huyện - Xã", "2026-11-02", "cancelled"),              # cancelled: not counted
+    Meeting("tinh_huyen_xa", "2026-06-10"),                        # still running: not counted
+    Meeting("tinh_huyen_xa", "2026-09-10", "refused"),             # finished but not held: not counted
     Meeting("lien_tinh", "2026-08-15", "completed"),               # not a Phụ lục V level: "Khác"
     Meeting("tinh_huyen", "2025-12-20", "completed"),              # held in 2025
-    Meeting("chuyen_tiep", "2027-01-05"),                          # registered now, held in 2027
+    Meeting("chuyen_tiep", "2027-01-05", "completed"),             # recorded now, held in 2027
     Meeting("Huyện - Xã", "2026-03-03", "completed", OTHER_PROCESS),  # another procedure
 ]
 EMPTY = (0, 0, 0, 0, 0)
@@ -288,7 +302,7 @@ def meetings(uow: Uow, services: Services, people: dict[str, User], publish: Pub
     for meeting in MEETINGS:
         hold_meeting(uow, services, people["cv_stc"], meeting)
     clock.now = LATE_EVENING  # no meeting date: counted by the day it was created, on local time
-    hold_meeting(uow, services, people["cv_stc"], Meeting("Huyện - Xã", None))
+    hold_meeting(uow, services, people["cv_stc"], Meeting("Huyện - Xã", None, "completed"))
 
 
 def counts(table: statistics.ReportTable) -> dict[str, tuple[int, ...]]:
@@ -333,11 +347,20 @@ def test_other_years_and_the_other_row_only_when_it_counts(uow: Uow) -> None:
 @pytest.mark.usefixtures("meetings")
 def test_statuses_procedures_and_period_come_from_the_definition(uow: Uow) -> None:
     with uow() as u:
-        cancelled_too = statistics.compute(u, counting_definition(statuses=["completed", "cancelled"]), 2026)
+        cancelled_too = statistics.compute(u, counting_definition(statuses=["completed", "cancelled"], where=None),
+                                           2026)
+        not_held_too = statistics.compute(u, counting_definition(where={"trang_thai_hop": ["da_hop", "TỪ CHỐI"]}),
+                                          2026)
+        running_too = statistics.compute(u, counting_definition(statuses=["running", "completed"]), 2026)
         both = statistics.compute(u, counting_definition(procedures=[MEETING_PROCESS, OTHER_PROCESS]), 2026)
         monthly = statistics.compute(u, counting_definition(period="month", date_field=None), 2026)
-    assert counts(cancelled_too)["Huyện - Xã"] == (1, 0, 0, 1, 2)  # Feb (completed) and Nov (cancelled)
-    assert cancelled_too.total.year_total == 4
+    # Without `where`: Feb and Apr (completed) and Nov (cancelled); the refused meeting too.
+    assert counts(cancelled_too)["Huyện - Xã"] == (1, 1, 0, 1, 3)
+    assert counts(cancelled_too)["Tỉnh - Huyện - Xã"] == (0, 0, 1, 0, 1)
+    assert cancelled_too.total.year_total == 8
+    assert counts(not_held_too)["Tỉnh - Huyện - Xã"] == (0, 0, 1, 0, 1)  # values match like groups
+    assert not_held_too.total.year_total == 7
+    assert running_too.total.values == (1, 2, 2, 1, 6)  # the running meeting has no trang_thai_hop
     assert counts(both)["Huyện - Xã"] == (2, 1, 0, 0, 3)
     # Without a date variable every instance counts in the month it was created (26 Nov, or 1 Apr).
     assert monthly.columns[-2:] == ("THÁNG 12", "CẢ NĂM")
@@ -362,7 +385,8 @@ def test_the_statistics_workbook_has_the_decision_layout(uow: Uow) -> None:
     assert ws["G13"].value == "Dòng bổ sung: cấp họp có trong Phụ lục I"
     notes = [ws.cell(row=r, column=1).value for r in range(18, 21)]
     assert notes[0].startswith("Ghi chú: Đếm các hồ sơ của quy trình")
-    assert "không đếm hồ sơ đã hủy" in notes[0]
+    assert ("đã hoàn thành, có trạng thái cuộc họp “Đã họp” (cuộc họp đã thực sự diễn ra); không đếm hồ sơ "
+            "đang xử lý, đang có sự cố hoặc đã hủy.") in notes[0]
     assert notes[1] == "Số liệu tính đến 09:00 ngày 26/11/2026."
     assert notes[2].startswith("(Mẫu Phụ lục V kèm theo Quyết định số 810/QĐ-UBND-HC")
     assert ws.title == "Thống kê Phụ lục V 2026"

@@ -154,13 +154,15 @@ def test_exports_speak_the_users_language_and_need_a_login(browser: Browser, sce
 
 
 def meetings(app: Flask) -> None:
-    """Meetings of the test procedure in 2026: two Huyện - Xã, one TW - Tỉnh, one unknown level, one cancelled."""
+    """Meetings of the test procedure held in 2026: two Huyện - Xã, one TW - Tỉnh, one of an unknown level; one
+    held in 2025; and three that are not counted: cancelled, still running, refused."""
     use_clock(app, RECEIVED)
     with app.app_context(), uow() as work:
         platform.publish(work, meeting_procedure(), None)
-    for meeting in (Meeting("Huyện - Xã", "2026-02-10", "completed"), Meeting("Huyện - Xã", "2026-04-02"),
-                    Meeting("tw_tinh", "2026-08-20"), Meeting("lien_tinh", "2026-11-30"),
-                    Meeting("Huyện - Xã", "2026-03-01", "cancelled"), Meeting("tinh_huyen", "2025-10-01")):
+    for meeting in (Meeting("Huyện - Xã", "2026-02-10", "completed"), Meeting("Huyện - Xã", "2026-04-02", "completed"),
+                    Meeting("tw_tinh", "2026-08-20", "completed"), Meeting("lien_tinh", "2026-11-30", "completed"),
+                    Meeting("Huyện - Xã", "2026-03-01", "cancelled"), Meeting("tinh_huyen", "2025-10-01", "completed"),
+                    Meeting("Huyện - Xã", "2026-05-05"), Meeting("tw_tinh", "2026-06-01", "refused")):
         with app.app_context():
             actor = db.session.scalar(select(User).where(User.username == "cv_stc"))
             hold_meeting(uow, services(), actor, meeting)
@@ -186,7 +188,8 @@ def test_statistics_page_shows_the_table_with_totals(app: Flask, browser: Browse
     assert stat_row(page, "Nội tỉnh") == [0, 0, 0, 0, 0]
     assert stat_row(page, "Khác") == [0, 0, 0, 1, 1]
     assert stat_row(page, "TỔNG CỘNG") == [1, 1, 1, 1, 4]
-    assert "không đếm hồ sơ đã hủy" in page
+    assert "không đếm hồ sơ đang xử lý, đang có sự cố hoặc đã hủy" in page
+    assert "có trạng thái cuộc họp “Đã họp”" in page
     assert 'href="/reports/statistics/phu_luc_v.xlsx?year=2026"' in page
 
     english = browser.client.get("/reports/statistics/phu_luc_v?lang=en").get_data(as_text=True)

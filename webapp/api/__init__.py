@@ -6,13 +6,25 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
-from webapp.api import attachments, auth, calendar, documents, incidents, instances, processes, tasks
+from webapp.api import (
+    attachments,
+    auth,
+    calendar,
+    documents,
+    dti,
+    incidents,
+    instances,
+    meeting_rules,
+    meetings,
+    processes,
+    tasks,
+)
 from webapp.api.base import PREFIX
 from webapp.api.schemas import ErrorSchema
 from webapp.extensions import csrf
 
 BLUEPRINTS = (auth.blp, processes.blp, instances.blp, tasks.blp, calendar.blp, documents.blp, attachments.blp,
-              incidents.blp)
+              incidents.blp, meetings.blp, meeting_rules.blp, dti.blp)
 
 
 class PlatformApi(Api):

@@ -231,3 +231,48 @@ class CalendarYearSchema(Schema):
     days = fields.List(fields.Nested(CalendarDaySchema),
                        metadata={"description": "Ngày nghỉ (trừ thứ Bảy, Chủ nhật thông thường) và ngày "
                                                 "cuối tuần làm việc bù, theo thứ tự ngày."})
+
+
+# ---------------------------------------------------------------- meeting calendar
+
+
+class MeetingRangeQuerySchema(Schema):
+    start = fields.String(data_key="from", required=True, validate=validate.Length(min=1, max=40),
+                          metadata={"description": "Ngày đầu, dạng YYYY-MM-DD (giờ Việt Nam)."})
+    end = fields.String(data_key="to", required=True, validate=validate.Length(min=1, max=40),
+                        metadata={"description": "Ngày cuối (tính cả ngày này), YYYY-MM-DD; tối đa 62 ngày."})
+
+
+class MeetingConflictSchema(Schema):
+    kind = fields.String(metadata={"description": "trung_phong (trùng phòng họp) hoặc vuot_mcu (vượt dung lượng "
+                                                  "MCU)."})
+    message = fields.String(metadata={"description": "Cảnh báo tiếng Việt."})
+    message_en = fields.String()
+    meetings = fields.List(fields.Integer(), metadata={"description": "id các cuộc họp xung đột với cuộc họp này."})
+    endpoints = fields.Integer(allow_none=True, metadata={"description": "vuot_mcu: số điểm cầu cùng lúc cao nhất."})
+    capacity = fields.Integer(allow_none=True, metadata={"description": "vuot_mcu: dung lượng MCU (MCU_CAPACITY)."})
+
+
+class MeetingSchema(Schema):
+    id = fields.Integer()
+    instance_id = fields.Integer()
+    process_id = fields.String()
+    title = fields.String(metadata={"description": "Nội dung (noi_dung)."})
+    level = fields.String(metadata={"description": "Cấp họp (cap_hop), ví dụ tinh_huyen_xa."})
+    level_label = fields.String()
+    starts_at = fields.DateTime(allow_none=True, metadata={"description": "Giờ bắt đầu, giờ Việt Nam (+07:00)."})
+    ends_at = fields.DateTime(allow_none=True)
+    room = fields.String(metadata={"description": "Phòng họp, điểm cầu chính (dia_diem)."})
+    host_unit = fields.String(metadata={"description": "Đơn vị chủ trì."})
+    endpoints = fields.Integer(metadata={"description": "Số điểm cầu: 1 điểm cầu chính + các điểm cầu vệ tinh."})
+    state = fields.String(metadata={"description": "dang_ky, da_xac_nhan, tu_choi, dang_hop, da_hop, hoan, huy."})
+    state_label = fields.String()
+    urgent = fields.Boolean(metadata={"description": "Đột xuất."})
+    conflicts = fields.List(fields.Nested(MeetingConflictSchema))
+
+
+class MeetingCalendarSchema(Schema):
+    start = fields.Date(data_key="from")
+    end = fields.Date(data_key="to")
+    mcu_capacity = fields.Integer(metadata={"description": "Số điểm cầu MCU mang được cùng lúc."})
+    meetings = fields.List(fields.Nested(MeetingSchema), metadata={"description": "Theo giờ bắt đầu."})
