@@ -45,6 +45,17 @@ _INPLACE = {
 }
 
 
+#: Modules the interpreter itself imports on a script's behalf (datetime.strftime imports `time`,
+#: strptime `_strptime`); scripts cannot name `__import__` (underscore names are refused).
+_INTERNAL_IMPORTS = frozenset({"time", "_strptime"})
+
+
+def _internal_import(name: str, *args: Any, **kwargs: Any) -> Any:
+    if name not in _INTERNAL_IMPORTS:
+        raise ImportError(f"import of {name} is not allowed")
+    return __import__(name, *args, **kwargs)
+
+
 class SandboxError(Exception):
     """A script or expression was refused or failed; the message is safe to show."""
 
@@ -191,6 +202,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         builtins = dict(safe_builtins)
         builtins.update(_EXTRA_BUILTINS)
         builtins["range"] = _limited_range
+        builtins["__import__"] = _internal_import
         for name in _SYSTEM_EXCEPTIONS:  # a script raising SystemExit would stop the worker
             builtins.pop(name, None)
         guards: dict[str, Any] = {

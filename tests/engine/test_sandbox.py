@@ -230,3 +230,15 @@ def test_task_data_cannot_replace_the_guards() -> None:
     # A data key named like a guard must not switch the guard off.
     result = run("x = [c for c in 'ab']\ny = {}\ny['k'] = 1\n", {"_getiter_": "no", "_write_": "no"})
     assert (result["x"], result["y"]) == (["a", "b"], {"k": 1})
+
+
+def test_dates_format_and_parse_in_scripts() -> None:
+    """strftime/strptime import `time` inside the interpreter: allowed, and only those modules."""
+    from datetime import datetime
+    result = run("text = when.strftime('%d/%m/%Y %H:%M')\nparsed = datetime.strptime('03/12/2026', '%d/%m/%Y')",
+                 {"when": datetime(2026, 12, 3, 8, 30)}, datetime=datetime)
+    assert result["text"] == "03/12/2026 08:30"
+    assert result["parsed"] == datetime(2026, 12, 3)
+    with pytest.raises(ImportError):
+        from engine.bpmn.sandbox import _internal_import
+        _internal_import("os")
