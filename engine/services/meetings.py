@@ -68,10 +68,10 @@ class MeetingState(str, enum.Enum):
     def holds_time(self) -> bool:
         """Whether the meeting still needs its room and MCU at its time (conflicts are checked).
 
-        A refused or cancelled meeting does not; neither does a postponed one, until its
-        procedure records it again with a new time.
+        A refused or cancelled meeting does not. A postponed one does, at its new time: postponing
+        (engine/services/meeting_rules.py) records the new date and time at once.
         """
-        return self not in (MeetingState.REFUSED, MeetingState.CANCELLED, MeetingState.POSTPONED)
+        return self not in (MeetingState.REFUSED, MeetingState.CANCELLED)
 
 
 _STATE_LABELS = {

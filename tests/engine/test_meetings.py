@@ -214,11 +214,12 @@ def test_same_room_at_the_same_time_whatever_the_spelling() -> None:
     assert found[2][0].message.en.startswith("Room “  phong HOP so1 ” is also booked for “Cuộc họp 1”")
 
 
-def test_refused_cancelled_and_postponed_meetings_hold_no_time() -> None:
+def test_refused_and_cancelled_meetings_hold_no_time_postponed_ones_hold_their_new_time() -> None:
     pool = [meeting(1, "08:00", "11:30"), meeting(2, "08:00", "11:30", state="tu_choi"),
-            meeting(3, "08:00", "11:30", state="huy"), meeting(4, "08:00", "11:30", state="hoan"),
+            meeting(3, "08:00", "11:30", state="huy"), meeting(4, "10:00", "11:30", state="hoan"),
             meeting(5, "09:00", "10:00", state="da_hop")]
-    assert clashes(pool) == {1: [(ConflictKind.ROOM, [5])], 5: [(ConflictKind.ROOM, [1])]}
+    assert clashes(pool) == {1: [(ConflictKind.ROOM, [4, 5])], 4: [(ConflictKind.ROOM, [1])],
+                             5: [(ConflictKind.ROOM, [1])]}
 
 
 def test_mcu_capacity_counts_endpoints_in_session_together() -> None:
