@@ -44,3 +44,4 @@ test: lint
 
 bench: setup
 	$(BIN)/python -m bench.engine_steps
+	$(BIN)/python -m bench.dti

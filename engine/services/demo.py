@@ -20,6 +20,8 @@ UNITS = [
     ("vpubnd", "Văn phòng UBND tỉnh"),
     ("ubnd_caolanh", "UBND huyện Cao Lãnh"),
     ("vnpt", "VNPT Đồng Tháp"),
+    # Chỉ số chuyển đổi số (dti_assessment): the chairman of UBND tỉnh approves the ranking (DTI_APPROVER_UNIT).
+    ("ubnd_tinh", "UBND tỉnh Đồng Tháp"),
 ]
 # (username, full name, unit, roles): one per role and lane of the bundled procedures. Each gets the
 # address username@DEMO_DOMAIN, where their notifications (one-time password links among them) go.
@@ -49,6 +51,9 @@ PEOPLE = [
     ("chuyenvien_huyen", "Cao Thị Ngọc", "ubnd_caolanh", ["chuyen_vien"]),
     ("kythuat_huyen", "Lâm Văn Sang", "ubnd_caolanh", ["ky_thuat"]),
     ("kythuat_vnpt", "Tạ Quang Vinh", "vnpt", ["ky_thuat"]),
+    # DTI: lanhdao/chuyenvien (Sở TT&TT) import the index set, open the round and evaluate; donvi, donvi_yte and
+    # chuyenvien_huyen self-assess their units; the chairman approves.
+    ("chutich", "Lê Văn Chánh", "ubnd_tinh", ["lanh_dao"]),
 ]
 
 

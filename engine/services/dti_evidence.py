@@ -131,8 +131,9 @@ def _evidence(uow: UnitOfWork, round_: DtiRound, participant: DtiRoundUnit,
 
 
 def remove(uow: UnitOfWork, services: Services, actor: User, round_id: int, unit_code: str,
-           evidence_id: int) -> None:
-    """Delete a file the unit added in its current step (self-assessment, or its response)."""
+           evidence_id: int) -> str:
+    """Delete a file the unit added in its current step (self-assessment, or its response); returns the code
+    of the indicator it was attached to."""
     round_ = dti_access.get_round(uow, round_id)
     participant, _unit = dti_access.round_unit(uow, round_, unit_code)
     evidence, indicator = _evidence(uow, round_, participant, evidence_id)
@@ -149,7 +150,9 @@ def remove(uow: UnitOfWork, services: Services, actor: User, round_id: int, unit
         uow.session.delete(attachment)
     row = dti_sheet.score_row(uow, participant, indicator)
     dti_sheet.record_change(uow, services, actor, row, ChangeKind.EVIDENCE_REMOVED, None, None, name)
+    code = indicator.code
     uow.commit()
+    return code
 
 
 def listing(uow: UnitOfWork, services: Services, actor: User, round_id: int, unit_code: str,

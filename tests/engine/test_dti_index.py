@@ -185,7 +185,7 @@ def test_reimport_replaces_a_draft_and_names_must_differ(uow: Uow, services: Ser
                                                          people: dict[str, User]) -> None:
     actor = people["cv_sttt"]
     first = imported(uow, services, actor, workbook(SMALL))
-    with pytest.raises(Conflict, match="already|exists"):
+    with pytest.raises(Conflict, match=r"exists"):
         imported(uow, services, actor, workbook(SMALL))
     again = imported(uow, services, actor, EXAMPLE.read_bytes(), replace_id=first.summary.id, name="Bộ chỉ số 2026")
     assert (again.summary.id, again.summary.indicators, again.summary.name) == (first.summary.id, 38, "Bộ chỉ số 2026")

@@ -283,13 +283,15 @@ def evidence_content(round_id: int, unit_code: str, evidence_id: int, user: User
 
 @blp.route(UNIT + "/evidence/<int:evidence_id>", methods=["DELETE"])
 @authenticated
-@blp.response(204)
+@blp.response(200, EvidenceSchema(many=True))
 @documents_errors(blp, 401, 403, 404, 409)
-@blp.doc(summary="Xóa tài liệu kiểm chứng", description="Tệp đơn vị thêm ở bước đang thực hiện.")
+@blp.doc(summary="Xóa tài liệu kiểm chứng",
+         description="Tệp đơn vị thêm ở bước đang thực hiện; trả các tài liệu còn lại của chỉ số đó.")
 def evidence_delete(round_id: int, unit_code: str, evidence_id: int, user: User) -> Any:
     with uow() as work:
-        dti_evidence.remove(work, services(), user, round_id, unit_code, evidence_id)
-    return ""
+        code = dti_evidence.remove(work, services(), user, round_id, unit_code, evidence_id)
+        left = dti_evidence.listing(work, services(), user, round_id, unit_code, code)
+    return [shown(f, round_id, unit_code) for f in left]
 
 
 # ---------------------------------------------------------------- ranking and reports
