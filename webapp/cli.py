@@ -57,9 +57,10 @@ def write_demo_accounts(accounts: list[demo.DemoAccount]) -> Path:
 def print_demo_accounts(accounts: list[demo.DemoAccount], path: Path) -> None:
     known = dict(line.split("\t", 1) for line in path.read_text(encoding="utf-8").splitlines() if "\t" in line)
     click.echo("Tài khoản dùng thử (tên đăng nhập / mật khẩu):")
+    width = max((len(a.username) for a in accounts), default=0)
     for a in accounts:
         password = a.password or known.get(a.username, "(đã đổi, không hiển thị)")
-        click.echo(f"  {a.username:<14} {password:<14} {a.full_name} — {a.unit} — {a.roles}")
+        click.echo(f"  {a.username:<{width}}  {password:<14} {a.full_name} — {a.unit} — {a.roles}")
 
 
 def init_calendar_commands(app: Flask) -> None:
