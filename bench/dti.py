@@ -5,7 +5,7 @@ set (10 groups, 30 sub-groups, 300 scored indicators) through the Excel reader, 
 units (the dti_assessment instance with 60 parallel branches), fills every unit's 300 scores, then times:
 
 - saving one score change (issue 7's target: under 100 ms of server time), once through the use case
-  (engine.services.dti_sheet.save_self_score: access check, limits, history line, commit) and once
+  (engine.services.dti_scores.save_self_score: access check, limits, history line, commit) and once
   through the JSON API in process (PUT …/scores/{code}: token check, request parsing, the use case, JSON);
 - ranking the whole round (target: under 2 s), engine.services.dti_ranking.compute;
 - reading one unit's sheet (300 lines with parents' sums);
@@ -35,7 +35,7 @@ from engine.persistence.db import make_engine, make_session_factory
 from engine.persistence.migrate import upgrade
 from engine.persistence.models import DtiRoundUnit, DtiScore, Unit, User, UserRole
 from engine.persistence.uow import UnitOfWork
-from engine.services import dti_index, dti_ranking, dti_rounds, dti_sheet, identity, publishing
+from engine.services import dti_access, dti_index, dti_ranking, dti_rounds, dti_scores, dti_sheet, identity, publishing
 from engine.services.context import Services
 from engine.settings import ROOT, Settings
 from webapp import create_app
@@ -159,12 +159,12 @@ def measure(ctx: dict[str, Any]) -> dict[str, Any]:
 
     def save() -> None:
         with uow() as u:
-            dti_sheet.save_self_score(u, services, officer, round_id, "dv07", "4.2.5", score=next(values),
+            dti_scores.save_self_score(u, services, officer, round_id, "dv07", "4.2.5", score=next(values),
                                       note="Đo hiệu năng")
 
     def rank() -> None:
         with uow() as u:
-            ranking = dti_ranking.compute(u, dti_rounds.dti_access.get_round(u, round_id))
+            ranking = dti_ranking.compute(u, dti_access.get_round(u, round_id))
             assert len(ranking.groups[0].units) == UNITS
 
     def read_sheet() -> None:

@@ -62,18 +62,28 @@ CLOSE_FORM = {"type": "default", "id": "Form_HopThuKetThuc", "components": [
      "values": _choices([("da_hop", "Đã họp"), ("hoan", "Hoãn"), ("huy", "Hủy")]), "validate": {"required": True}},
 ]}
 
-BPMN = f'''<?xml version="1.0" encoding="UTF-8"?>
+
+
+def meeting_diagram(process_id: str, name: str, elements: str) -> str:
+    """A test meeting procedure's BPMN (process property `meeting` = `true`) around `elements`, its tasks,
+    events and flows after the start event `StartEvent_BatDau`."""
+    return f'''<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
     xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
-    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Definitions_{PROCESS_ID}"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Definitions_{process_id}"
     targetNamespace="http://bpmn.io/schema/bpmn">
-  <bpmn:process id="{PROCESS_ID}" name="{PROCESS_NAME}" isExecutable="true">
+  <bpmn:process id="{process_id}" name="{name}" isExecutable="true">
     <bpmn:extensionElements>
       <camunda:properties>
         <camunda:property name="meeting" value="true" />
       </camunda:properties>
     </bpmn:extensionElements>
-    <bpmn:startEvent id="StartEvent_BatDau"/>
+    <bpmn:startEvent id="StartEvent_BatDau"/>{elements}
+  </bpmn:process>
+</bpmn:definitions>'''
+
+
+BPMN = meeting_diagram(PROCESS_ID, PROCESS_NAME, '''
     <bpmn:userTask id="Task_DangKy" name="Đăng ký hội nghị" camunda:formKey="hop_thu_dang_ky"
         camunda:candidateGroups="initiator:chuyen_vien"/>
     <bpmn:scriptTask id="Task_ThoiGian" name="Ghi thời gian họp" scriptFormat="python">
@@ -95,9 +105,7 @@ trang_thai_hop = "dang_ky"</bpmn:script>
       <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">trang_thai_hop == "tu_choi"</bpmn:conditionExpression>
     </bpmn:sequenceFlow>
     <bpmn:sequenceFlow id="Flow_XacNhan" sourceRef="Gateway_XuLy" targetRef="Task_KetThuc"/>
-    <bpmn:sequenceFlow id="Flow_5" sourceRef="Task_KetThuc" targetRef="EndEvent_KetThuc"/>
-  </bpmn:process>
-</bpmn:definitions>'''
+    <bpmn:sequenceFlow id="Flow_5" sourceRef="Task_KetThuc" targetRef="EndEvent_KetThuc"/>''')
 
 
 def procedure_files() -> dict[str, bytes]:
@@ -118,18 +126,23 @@ def registration(title: str, day: str, start: str = "08:00", *, level: str = "ti
 Uow = Callable[[], UnitOfWork]
 
 
-def do_ready_task(uow: Uow, services: Services, actor: User, instance_id: int, data: dict[str, Any]) -> None:
+def ready_task_id(uow: Uow, instance_id: int) -> int | None:
     with uow() as u:
-        task_id = u.session.scalar(select(HumanTask.id).where(
-            HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.READY))
-        assert task_id is not None, f"instance {instance_id} has no ready task"
+        return u.session.scalar(select(HumanTask.id).where(HumanTask.instance_id == instance_id,
+                                                           HumanTask.status == TaskStatus.READY))
+
+
+def do_ready_task(uow: Uow, services: Services, actor: User, instance_id: int, data: dict[str, Any]) -> None:
+    task_id = ready_task_id(uow, instance_id)
+    assert task_id is not None, f"instance {instance_id} has no ready task"
+    with uow() as u:
         instances.complete_task(u, services, actor, task_id, data)
 
 
-def book(uow: Uow, services: Services, requester: User, data: dict[str, Any]) -> int:
-    """Start an instance and register the meeting; returns the instance id."""
+def book(uow: Uow, services: Services, requester: User, data: dict[str, Any], process_id: str = PROCESS_ID) -> int:
+    """Start an instance of `process_id` and register the meeting; returns the instance id."""
     with uow() as u:
-        instance_id = instances.start(u, services, requester, PROCESS_ID).id
+        instance_id = instances.start(u, services, requester, process_id).id
     do_ready_task(uow, services, requester, instance_id, data)
     return instance_id
 

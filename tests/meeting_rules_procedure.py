@@ -8,16 +8,16 @@ until two hours before the start (`shift(hop_luc, hours=-2)`) → Sở TT&TT clo
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 
-from engine.domain.enums import TaskStatus
-from engine.persistence.models import HumanTask, Meeting, User
-from engine.persistence.uow import UnitOfWork
-from engine.services import instances
+from engine.persistence.models import Meeting, User
 from engine.services.context import Services
+from tests import meeting_procedure
+from tests.meeting_procedure import Uow, meeting_diagram, ready_task_id
+
+__all__ = ["book", "meeting_id_of", "procedure_files", "ready_task_id", "registration"]
 
 PROCESS_ID = "hop_quy_che"
 PROCESS_NAME = "Họp theo quy chế (thử nghiệm)"
@@ -52,18 +52,7 @@ CLOSE_FORM = {"type": "default", "id": "Form_HopQcKetThuc", "components": [
     {"type": "textfield", "key": "su_co", "id": "Field_SuCo", "label": "Sự cố (Phụ lục III)"},
 ]}
 
-BPMN = f'''<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
-    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Definitions_{PROCESS_ID}"
-    targetNamespace="http://bpmn.io/schema/bpmn">
-  <bpmn:process id="{PROCESS_ID}" name="{PROCESS_NAME}" isExecutable="true">
-    <bpmn:extensionElements>
-      <camunda:properties>
-        <camunda:property name="meeting" value="true" />
-      </camunda:properties>
-    </bpmn:extensionElements>
-    <bpmn:startEvent id="StartEvent_BatDau"/>
+BPMN = meeting_diagram(PROCESS_ID, PROCESS_NAME, '''
     <bpmn:userTask id="Task_DangKy" name="Đăng ký hội nghị" camunda:formKey="hop_qc_dang_ky"
         camunda:candidateGroups="initiator:chuyen_vien"/>
     <bpmn:scriptTask id="Task_ThoiGian" name="Ghi thời gian họp" scriptFormat="python">
@@ -85,9 +74,7 @@ trang_thai_hop = "da_xac_nhan"</bpmn:script>
     <bpmn:sequenceFlow id="Flow_3" sourceRef="Task_ThoiGian" targetRef="Task_MoiHop"/>
     <bpmn:sequenceFlow id="Flow_4" sourceRef="Task_MoiHop" targetRef="Timer_KiemTra"/>
     <bpmn:sequenceFlow id="Flow_5" sourceRef="Timer_KiemTra" targetRef="Task_KetThuc"/>
-    <bpmn:sequenceFlow id="Flow_6" sourceRef="Task_KetThuc" targetRef="EndEvent_KetThuc"/>
-  </bpmn:process>
-</bpmn:definitions>'''
+    <bpmn:sequenceFlow id="Flow_6" sourceRef="Task_KetThuc" targetRef="EndEvent_KetThuc"/>''')
 
 
 def procedure_files() -> dict[str, bytes]:
@@ -103,24 +90,9 @@ def registration(title: str = "Hội nghị triển khai nhiệm vụ chuyển �
             "ghi_hinh": True, "dong_y_ghi_hinh": True, "don_vi_moi": list(invited), **more}
 
 
-Uow = Callable[[], UnitOfWork]
-
-
-def ready_task_id(uow: Uow, instance_id: int) -> int | None:
-    with uow() as u:
-        return u.session.scalar(select(HumanTask.id).where(HumanTask.instance_id == instance_id,
-                                                           HumanTask.status == TaskStatus.READY))
-
-
 def book(uow: Uow, services: Services, requester: User, data: dict[str, Any]) -> int:
     """Start an instance and register the meeting (the invitation waits for the worker); the instance id."""
-    with uow() as u:
-        instance_id = instances.start(u, services, requester, PROCESS_ID).id
-    task_id = ready_task_id(uow, instance_id)
-    assert task_id is not None
-    with uow() as u:
-        instances.complete_task(u, services, requester, task_id, data)
-    return instance_id
+    return meeting_procedure.book(uow, services, requester, data, PROCESS_ID)
 
 
 def meeting_id_of(uow: Uow, instance_id: int) -> int:

@@ -74,6 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         calendar_admin,
         cli,
         credentials,
+        dti,
         errors,
         exports,
         formatting,
@@ -89,7 +90,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         tasks,
     )
     for module in (auth, procedures, tasks, instances, admin, calendar_admin, reports, health, exports,
-                   incidents, attachments, meetings, meeting_rules):
+                   incidents, attachments, meetings, meeting_rules, dti):
         app.register_blueprint(module.bp)
     for module in (credentials, notifications, api, errors, formatting, security, cli):
         module.init_app(app)

@@ -28,14 +28,19 @@ def allow_upload_size() -> None:
     request.max_content_length = services().settings.max_attachment_bytes + MULTIPART_MARGIN
 
 
+def uploaded_file() -> tuple[str, bytes]:
+    """The request's multipart `file`: its name and content ("" and b"" when none was sent). It is read
+    up to one byte past the limit, so an oversized file is told apart."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return "", b""
+    return upload.filename, upload.read(services().settings.max_attachment_bytes + 1)
+
+
 def store_upload(user: User, task_id: int) -> FileValue:
     """The request's multipart `file` for the task's file field `field` (its id) or `key`; the page's
-    and the API's upload alike. The file is read up to one byte past the limit, so an oversized one
-    is told apart."""
-    upload = request.files.get("file")
-    name, content = "", b""
-    if upload is not None and upload.filename:
-        name, content = upload.filename, upload.read(services().settings.max_attachment_bytes + 1)
+    and the API's upload alike."""
+    name, content = uploaded_file()
     with uow() as work:
         return attachments.upload(work, services(), user, task_id, field_id=request.form.get("field", ""),
                                   key=request.form.get("key", ""), file_name=name, content=content)

@@ -7,6 +7,8 @@ includes `meetings/_rules.html`, which reads `meeting_rules_for(meeting)`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +21,7 @@ from engine.domain.messages import Message
 from engine.persistence.models import Meeting, User
 from engine.services import invitations, meeting_documents, meeting_report, meeting_rules
 from engine.services.invitations import Delivery
-from webapp.attachments import MULTIPART_MARGIN
+from webapp.attachments import allow_upload_size, uploaded_file
 from webapp.downloads import attachment as download
 from webapp.extensions import csrf, db
 from webapp.formatting import datetime_local
@@ -161,18 +163,9 @@ def cancel(meeting_id: int) -> Any:
     return redirect(_back(meeting_id))
 
 
-def allow_upload_size() -> None:
-    """This request's body may be one file of the configured size (the app's default limit is lower)."""
-    request.max_content_length = services().settings.max_attachment_bytes + MULTIPART_MARGIN
-
-
 def store_document(user: User, meeting_id: int) -> tuple[meeting_documents.MeetingDocument, Delivery]:
-    """The request's multipart `file` sent to the meeting (the page's and the API's upload alike); read up
-    to one byte past the limit, so an oversized file is told apart."""
-    upload = request.files.get("file")
-    name, content = "", b""
-    if upload is not None and upload.filename:
-        name, content = upload.filename, upload.read(services().settings.max_attachment_bytes + 1)
+    """The request's multipart `file` sent to the meeting (the page's and the API's upload alike)."""
+    name, content = uploaded_file()
     with uow() as work:
         return meeting_documents.upload(work, services(), meeting_documents.notifier_for(services()), user,
                                         meeting_id, file_name=name, content=content)
@@ -211,16 +204,19 @@ def _stamp() -> str:
              unit=current_user.unit.name, time=datetime_local(services().now()))
 
 
+def _today() -> date:
+    return services().now().astimezone(ZoneInfo(services().settings.timezone)).date()
+
+
 def _quarter() -> tuple[int, int]:
-    today = services().now().astimezone(ZoneInfo(services().settings.timezone)).date()
-    return meeting_report.parse_quarter(request.args.get("year"), request.args.get("quarter"), today)
+    return meeting_report.parse_quarter(request.args.get("year"), request.args.get("quarter"), _today())
 
 
 @bp.get("/meetings/report")
 @login_required
 def report() -> Any:
     meeting_report.check_viewer(current_user)
-    this_year = services().now().astimezone(ZoneInfo(services().settings.timezone)).year
+    this_year = _today().year
     years = list(range(this_year + 1, this_year - 5, -1))
     try:
         year, quarter = _quarter()
@@ -233,15 +229,21 @@ def report() -> Any:
                                year=year, quarter=quarter, error=None)
 
 
-@bp.get("/meetings/report.docx")
-@login_required
-def report_docx() -> Any:
+def _report_file(render: Callable[[meeting_report.QuarterReport], bytes]) -> tuple[bytes, str, int, int]:
+    """The asked quarter's report rendered by `render` (inside the unit of work: the report holds rows); with
+    the quarter in Roman numerals, its number and the year, for the file's name."""
     meeting_report.check_viewer(current_user)
     year, quarter = _quarter()
     with uow() as work:
-        found = meeting_report.compute(work, services(), current_user, year, quarter)
-        data = meeting_report.docx(found, services(), f"{current_user.full_name} ({current_user.unit.name})")
-    roman = meeting_report.QUARTERS[quarter - 1]
+        data = render(meeting_report.compute(work, services(), current_user, year, quarter))
+    return data, meeting_report.QUARTERS[quarter - 1], quarter, year
+
+
+@bp.get("/meetings/report.docx")
+@login_required
+def report_docx() -> Any:
+    author = f"{current_user.full_name} ({current_user.unit.name})"
+    data, roman, quarter, year = _report_file(lambda found: meeting_report.docx(found, services(), author))
     return download(data, _("Báo cáo Hội nghị truyền hình quý %(q)s năm %(year)s.docx", q=roman, year=year),
                     ascii_name=f"bao-cao-hoi-nghi-truyen-hinh-q{quarter}-{year}.docx")
 
@@ -249,12 +251,8 @@ def report_docx() -> Any:
 @bp.get("/meetings/report.xlsx")
 @login_required
 def report_xlsx() -> Any:
-    meeting_report.check_viewer(current_user)
-    year, quarter = _quarter()
-    with uow() as work:
-        found = meeting_report.compute(work, services(), current_user, year, quarter)
-        data = meeting_report.workbook(found, _stamp(), services().settings.timezone)
-    roman = meeting_report.QUARTERS[quarter - 1]
+    stamp = _stamp()
+    timezone = services().settings.timezone
+    data, roman, quarter, year = _report_file(lambda found: meeting_report.workbook(found, stamp, timezone))
     return download(data, _("Báo cáo Hội nghị truyền hình quý %(q)s năm %(year)s.xlsx", q=roman, year=year),
                     ascii_name=f"bao-cao-hoi-nghi-truyen-hinh-q{quarter}-{year}.xlsx")
-

@@ -1,21 +1,19 @@
 """The `http` MCU: the five MCU operations over the HTTP/JSON contract of docs/adapters.md.
 
 No vendor MCU exists here, so this speaks a vendor-neutral contract that a real MCU, or a thin gateway in
-front of one, must offer. Only the standard library is used (`http.client`): no proxy from the
-environment, no redirects followed, so a request goes exactly where `MCU_URL` says.
+front of one, must offer. The requests and their retries are engine.adapters.http_json's.
 """
 from __future__ import annotations
 
-import http.client
 import json
-import logging
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from engine.adapters.base import AdapterError, AdapterRefused, CallContext
+from engine.adapters.base import AdapterError, CallContext
+from engine.adapters.http_json import JsonHttp, Peer, Reply
 from engine.adapters.mcu import (
     MAX_CODE,
     AccountPasswordSink,
@@ -30,12 +28,10 @@ from engine.adapters.mcu import (
     room_result,
     usernames_of,
 )
-from engine.adapters.project_software import MAX_BODY_BYTES, TRANSIENT_4XX, Reply, shown_body
 
-log = logging.getLogger(__name__)
-
-NOT_CONFIGURED = "Chưa cấu hình địa chỉ MCU (MCU_URL)"
-NO_TOKEN = "Chưa cấu hình mã truy cập MCU (MCU_TOKEN)"  # noqa: S105 - a message, not a secret
+PEER = Peer("MCU", "MCU_URL", "MCU_TOKEN")
+NOT_CONFIGURED = PEER.not_configured
+NO_TOKEN = PEER.no_token
 
 
 class ContractBroken(AdapterError):
@@ -68,22 +64,11 @@ class HttpMcu:
     def __init__(self, base_url: str, token: str, timeout: float = 10.0, max_retries: int = 2,
                  backoff: float = 0.5, *, password_sink: AccountPasswordSink | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        self.base_url = base_url.strip().rstrip("/")
-        if self.base_url:
-            parts = urlsplit(self.base_url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"MCU_URL={base_url!r}: write it as http(s)://host[:port][/path]")
-            if parts.query or parts.fragment or parts.username or parts.password:
-                raise ValueError(f"MCU_URL={base_url!r}: no query, fragment or credentials")
-        self._token = token
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff = backoff
+        self._http = JsonHttp(PEER, base_url, token, timeout, max_retries, backoff, sleep=sleep)
         self._sink = password_sink
-        self._sleep = sleep
 
     def __repr__(self) -> str:  # the token stays out of reprs, tracebacks and logs
-        return f"HttpMcu(base_url={self.base_url!r})"
+        return f"HttpMcu(base_url={self._http.base_url!r})"
 
     # ------------------------------------------------------------ the operations
 
@@ -173,52 +158,10 @@ class HttpMcu:
                                  "ket_noi": connected, "tu_luc": _since(item.get("since"), connected, what)})
         return participants_result(code, participants)
 
-    # ------------------------------------------------------------ HTTP with bounded retries
+    # ------------------------------------------------------------ the JSON answer
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None, key: str, what: str) -> dict[str, Any]:
-        if not self.base_url:
-            raise AdapterError(NOT_CONFIGURED)
-        if not self._token:
-            raise AdapterError(NO_TOKEN)
-        tries = self.max_retries + 1
-        problem = ""
-        for attempt in range(1, tries + 1):
-            if attempt > 1:
-                self._sleep(self.backoff * 2 ** (attempt - 2))
-            try:
-                reply = self._request(method, path, body, key)
-            except (OSError, http.client.HTTPException) as exc:  # refused, reset, timeout, bad reply
-                problem = f"lỗi kết nối ({type(exc).__name__}: {exc})"
-                log.warning("MCU %s %s, try %d/%d: %s", method, key, attempt, tries, problem)
-                continue
-            if 200 <= reply.status < 300:
-                return self._json(reply, what)
-            shown = shown_body(reply.body, self._token)
-            if reply.status >= 500 or reply.status in TRANSIENT_4XX:
-                problem = f"HTTP {reply.status} — {shown}" if shown else f"HTTP {reply.status}"
-                log.warning("MCU %s %s, try %d/%d: HTTP %d", method, key, attempt, tries, reply.status)
-                continue
-            raise AdapterRefused(f"MCU từ chối {what}: HTTP {reply.status}" + (f" — {shown}" if shown else ""),
-                                 reply.status, shown)
-        raise AdapterError(f"Không thực hiện được {what} trên MCU sau {tries} lần thử: {problem}")
-
-    def _request(self, method: str, path: str, body: dict[str, Any] | None, key: str) -> Reply:
-        parts = urlsplit(self.base_url)
-        connection_class = (http.client.HTTPSConnection if parts.scheme == "https"
-                            else http.client.HTTPConnection)
-        connection = connection_class(parts.netloc, timeout=self.timeout)
-        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json",
-                   "Idempotency-Key": key}
-        payload = None
-        if body is not None:
-            payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-            headers["Content-Type"] = "application/json; charset=utf-8"
-        try:
-            connection.request(method, parts.path + path, body=payload, headers=headers)
-            response = connection.getresponse()
-            return Reply(response.status, response.read(MAX_BODY_BYTES))
-        finally:
-            connection.close()
+        return self._json(self._http.send(method, path, body, key, what), what)
 
     @staticmethod
     def _json(reply: Reply, what: str) -> dict[str, Any]:

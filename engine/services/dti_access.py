@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy import exists, or_, select
 
-from engine.domain.dti import RoundState
+from engine.domain.dti import RoundState, UnitPhase
 from engine.domain.enums import InstanceStatus, TaskStatus
 from engine.domain.errors import Forbidden, NotFound
 from engine.domain.messages import Message
@@ -111,3 +111,12 @@ def may_do(uow: UnitOfWork, user: User, task_id: int | None) -> bool:
     return bool(uow.session.scalar(select(exists().where(
         TaskCandidate.task_id == task_id, TaskCandidate.role.in_(sorted(user.role_codes)),
         or_(TaskCandidate.unit_id.is_(None), TaskCandidate.unit_id == user.unit_id)))))
+
+
+def may_score_expert(uow: UnitOfWork, user: User, round_: DtiRound, participant: DtiRoundUnit) -> bool:
+    """The unit's evaluation or review step is the user's to do; or the round is being aggregated and the
+    user is an evaluator (corrections after the chairman sends the report back)."""
+    if round_.state == RoundState.AGGREGATING.value:
+        return is_evaluator(user, round_)
+    return participant.phase in (UnitPhase.EXPERT.value, UnitPhase.REVIEW.value) \
+        and may_do(uow, user, participant.task_id)

@@ -23,7 +23,7 @@ from engine.domain.messages import Message
 from engine.forms import files
 from engine.persistence.models import Attachment, DtiEvidence, DtiIndicator, DtiRound, DtiRoundUnit, DtiScore, User
 from engine.persistence.uow import UnitOfWork
-from engine.services import attachments, dti_access, dti_sheet
+from engine.services import attachments, dti_access, dti_scores, dti_sheet
 from engine.services.context import Services
 
 MAX_FILES_PER_INDICATOR = 10
@@ -78,7 +78,7 @@ def _checked(name: str, content: bytes, limit: int) -> tuple[str, files.FileKind
 def _may_add(uow: UnitOfWork, actor: User, participant: DtiRoundUnit, score_adjusted: bool) -> None:
     phase = participant.phase
     if phase == UnitPhase.RESPONSE.value and not score_adjusted:
-        raise Conflict(dti_sheet.NOT_ADJUSTED)
+        raise Conflict(dti_scores.NOT_ADJUSTED)
     if phase not in (UnitPhase.SELF.value, UnitPhase.RESPONSE.value):
         raise Conflict(NOT_NOW)
     if not dti_access.may_do(uow, actor, participant.task_id):
@@ -89,8 +89,8 @@ def upload(uow: UnitOfWork, services: Services, actor: User, round_id: int, unit
            file_name: str, content: bytes) -> EvidenceFile:
     """Check and store one evidence file; nothing is stored when refused. `content` may be read one byte
     past the limit, so an oversized file is told apart."""
-    round_, participant, _unit, indicator = dti_sheet.target(uow, round_id, unit_code, code)
-    dti_sheet.check_open(round_)
+    round_, participant, _unit, indicator = dti_scores.target(uow, round_id, unit_code, code)
+    dti_scores.check_open(round_)
     score = uow.session.scalar(select(DtiScore).where(
         DtiScore.round_unit_id == participant.id, DtiScore.indicator_id == indicator.id))
     _may_add(uow, actor, participant, dti_sheet.is_adjusted(score))
@@ -110,8 +110,8 @@ def upload(uow: UnitOfWork, services: Services, actor: User, round_id: int, unit
     evidence = DtiEvidence(round_unit_id=participant.id, indicator_id=indicator.id, attachment_id=stored.id,
                            phase=participant.phase, uploaded_by=actor.id, created_at=now)
     uow.add(evidence)
-    row = dti_sheet.score_row(uow, participant, indicator)
-    dti_sheet.record_change(uow, services, actor, row, ChangeKind.EVIDENCE_ADDED, None, None, name)
+    row = dti_scores.score_row(uow, participant, indicator)
+    dti_scores.record_change(uow, services, actor, row, ChangeKind.EVIDENCE_ADDED, None, None, name)
     uow.session.flush()
     result = EvidenceFile(evidence.id, indicator.code, name, len(content), kind.mime, UnitPhase(participant.phase),
                           actor.full_name, now)
@@ -137,7 +137,7 @@ def remove(uow: UnitOfWork, services: Services, actor: User, round_id: int, unit
     round_ = dti_access.get_round(uow, round_id)
     participant, _unit = dti_access.round_unit(uow, round_, unit_code)
     evidence, indicator = _evidence(uow, round_, participant, evidence_id)
-    dti_sheet.check_open(round_)
+    dti_scores.check_open(round_)
     if evidence.phase != participant.phase:
         raise Conflict(NOT_REMOVABLE)
     if not dti_access.may_do(uow, actor, participant.task_id):
@@ -148,8 +148,8 @@ def remove(uow: UnitOfWork, services: Services, actor: User, round_id: int, unit
     uow.session.flush()
     if attachment is not None:
         uow.session.delete(attachment)
-    row = dti_sheet.score_row(uow, participant, indicator)
-    dti_sheet.record_change(uow, services, actor, row, ChangeKind.EVIDENCE_REMOVED, None, None, name)
+    row = dti_scores.score_row(uow, participant, indicator)
+    dti_scores.record_change(uow, services, actor, row, ChangeKind.EVIDENCE_REMOVED, None, None, name)
     code = indicator.code
     uow.commit()
     return code

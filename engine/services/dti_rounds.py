@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine.bpmn.functions import as_aware
 from engine.domain.dti import PROCESS_ID, IndexSetState, RoundState, UnitGroup, UnitPhase
@@ -28,6 +28,8 @@ from engine.services.context import Services
 from engine.services.dti_steps import ROUND_VARIABLE
 
 MAX_PARTICIPANTS = 500
+IN_USE = Message("Bộ chỉ số này đang được dùng cho một kỳ đánh giá khác hoặc đã đóng.",
+                 "This index set is used by another round or closed.")
 INVALID = Message("Chưa mở được kỳ đánh giá: kiểm tra các mục được nêu.",
                   "The round was not opened: see the items listed.")
 
@@ -115,8 +117,7 @@ def open_round(uow: UnitOfWork, services: Services, actor: User, *, index_set_id
     if index_set is None:
         raise NotFound(dti_index.NO_SET)
     if index_set.state != IndexSetState.DRAFT.value:
-        raise Conflict(Message("Bộ chỉ số này đang được dùng cho một kỳ đánh giá khác hoặc đã đóng.",
-                               "This index set is used by another round or closed."))
+        raise Conflict(IN_USE)
     indicators = dti_index.indicators_of(uow, index_set.id)
     moment, problems = _deadline(deadline, services.now())
     chosen, more = _participants(uow, indicators, participants)
@@ -136,12 +137,18 @@ def open_round(uow: UnitOfWork, services: Services, actor: User, *, index_set_id
     uow.session.flush()
     uow.session.add_all(DtiRoundUnit(round_id=round_.id, unit_id=unit.id, unit_group=group.value,
                                      phase=UnitPhase.SELF.value, late=False) for unit, group in chosen)
-    index_set.state = IndexSetState.OPEN.value
-    zone = ZoneInfo(services.settings.timezone)
+    # Claimed with a guarded UPDATE: two rounds opened at once on one set cannot both win.
+    claimed = uow.session.execute(update(DtiIndexSet).where(
+        DtiIndexSet.id == index_set.id, DtiIndexSet.state == IndexSetState.DRAFT.value)
+        .values(state=IndexSetState.OPEN.value).execution_options(synchronize_session="fetch"))
+    if not getattr(claimed, "rowcount", 0):
+        raise Conflict(IN_USE)
+    local = moment.astimezone(ZoneInfo(services.settings.timezone))
     data = {ROUND_VARIABLE: round_.id, "ten_ky_danh_gia": title, "nam_danh_gia": index_set.year,
             "bo_chi_so": index_set.name, "don_vi_tham_gia": [unit.code for unit, _ in chosen],
+            "ten_don_vi_tham_gia": {unit.code: unit.name for unit, _ in chosen},
             "don_vi_danh_gia": evaluator.code, "don_vi_phe_duyet": approver.code,
-            "han_tu_danh_gia": moment.astimezone(zone).isoformat()}
+            "han_tu_danh_gia": local.isoformat(), "han_nop": local.strftime("%H:%M ngày %d/%m/%Y")}
     instances.start(uow, services, actor, PROCESS_ID, data, by_service=True)  # commits the round with it
     return round_
 

@@ -1,9 +1,10 @@
 """Engine fixtures: a database per test (SQLite and PostgreSQL), services with a hand-moved clock, people."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -101,29 +102,47 @@ USERS = {  # username: (full name, unit, roles)
 }
 
 
+def add_people(uow: Callable[[], UnitOfWork], session_factory: sessionmaker[Session],
+               users: Mapping[str, tuple[Any, ...]], units: Mapping[str, str] | None = None) -> dict[str, User]:
+    """Add `units` (code: name) and `users` (username: (full name, unit, roles[, e-mail])); then every user
+    by username, detached with unit and roles loaded (actors for the use cases)."""
+    with uow() as u:
+        for code, name in (units or {}).items():
+            identity.ensure_unit(u, code, name)
+        for username, (full_name, unit, roles, *email) in users.items():
+            identity.create_user(u, username, full_name, "matkhau123", unit, roles, email=email[0] if email else None)
+        u.commit()
+    with session_factory() as session:
+        everyone = {user.username: user for user in session.scalars(select(User)).unique()}
+        session.expunge_all()
+    return everyone
+
+
 @pytest.fixture
 def people(uow: Callable[[], UnitOfWork], session_factory: sessionmaker[Session]) -> dict[str, User]:
     """Users by username, detached with unit and roles loaded (actors for the use cases)."""
-    with uow() as u:
-        for code, name in UNITS.items():
-            identity.ensure_unit(u, code, name)
-        for username, (full_name, unit, roles) in USERS.items():
-            identity.create_user(u, username, full_name, "matkhau123", unit, roles)
-        u.commit()
-    with session_factory() as session:
-        users = {user.username: user for user in session.scalars(select(User)).unique()}
-        session.expunge_all()
-    return users
+    return add_people(uow, session_factory, USERS, UNITS)
 
 
 Publish = Callable[..., tuple[ProcedureVersion, bool]]
 
 
+def bundled_files(process_id: str) -> dict[str, bytes]:
+    """A bundled procedure's file set, as an upload would carry it."""
+    (files,) = (f for f in publishing.bundled_procedures(PROCESSES_DIR) if f"{process_id}.bpmn" in f)
+    return files
+
+
+def bundled(publish: Publish, process_id: str) -> ProcedureVersion:
+    """The bundled procedure `process_id`, published."""
+    version, _created = publish(bundled_files(process_id))
+    return version
+
+
 @pytest.fixture
 def email_account_files() -> dict[str, bytes]:
     """The bundled procedure's file set, as an upload would carry it."""
-    (files,) = (f for f in publishing.bundled_procedures(PROCESSES_DIR) if "email_account.bpmn" in f)
-    return files
+    return bundled_files("email_account")
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import worker
+from engine.adapters.registry import KNOWN_TOPICS
+from engine.bpmn import runtime
 from engine.domain.dti import ChangeKind, IndexSetState, RoundState, UnitPhase
 from engine.domain.enums import TaskStatus
 from engine.domain.errors import Conflict, Forbidden, InvalidData
@@ -25,6 +27,7 @@ from engine.services import (
     dti_ranking,
     dti_report,
     dti_rounds,
+    dti_scores,
     dti_sheet,
     identity,
     instances,
@@ -33,7 +36,7 @@ from engine.services import (
 )
 from engine.services.context import Services
 from tests.engine.attachment_files import pdf
-from tests.engine.conftest import PROCESSES_DIR, Clock, Publish
+from tests.engine.conftest import FORMS_DIR, PROCESSES_DIR, TEMPLATES_DIR, Clock, Publish
 from tests.engine.docx_files import docx_text
 from tests.engine.dti_files import EXAMPLE, STAFF, UNITS
 
@@ -95,7 +98,7 @@ def score_all(uow: Uow, services: Services, actor: User, round_id: int, unit: st
     """Scores every leaf (full marks by default) and attaches one PDF where the index set asks for evidence."""
     for line in leaves(uow, services, actor, round_id, unit):
         with uow() as u:
-            dti_sheet.save_self_score(u, services, actor, round_id, unit, line.code, score=value(line),
+            dti_scores.save_self_score(u, services, actor, round_id, unit, line.code, score=value(line),
                                       note=f"Tự chấm {line.code}")
         if evidence and line.evidence_text and value(line):
             with uow() as u:
@@ -105,7 +108,7 @@ def score_all(uow: Uow, services: Services, actor: User, round_id: int, unit: st
 
 def step(uow: Uow, services: Services, actor: User, round_id: int, unit: str, data: dict[str, Any]) -> dti_sheet.Sheet:
     with uow() as u:
-        return dti_sheet.complete_step(u, services, actor, round_id, unit, data)
+        return dti_scores.complete_step(u, services, actor, round_id, unit, data)
 
 
 def view(uow: Uow, services: Services, actor: User, round_id: int) -> dti_rounds.RoundView:
@@ -125,9 +128,9 @@ def round_step(uow: Uow, services: Services, actor: User, round_id: int, element
 
 
 def expert(uow: Uow, services: Services, actor: User, round_id: int, unit: str, code: str, score: Any,
-           reason: str = "") -> dti_sheet.Saved:
+           reason: str = "") -> dti_scores.Saved:
     with uow() as u:
-        return dti_sheet.save_expert_score(u, services, actor, round_id, unit, code, score=score, reason=reason)
+        return dti_scores.save_expert_score(u, services, actor, round_id, unit, code, score=score, reason=reason)
 
 
 def publish_round(uow: Uow, services: Services, staff: dict[str, User], round_id: int, number: str) -> None:
@@ -197,10 +200,10 @@ def test_a_round_from_opening_to_publication(uow: Uow, services: Services, clock
                 ("2.1.3", 1, "không áp dụng cho nhóm Sở, ban, ngành tỉnh"), ("1.2.1", "ba", "phải là một số")]
     for code, score, text in refusals:
         with uow() as u, pytest.raises(InvalidData) as caught:
-            dti_sheet.save_self_score(u, services, staff["cv_stc"], round_id, "so_tc", code, score=score)
+            dti_scores.save_self_score(u, services, staff["cv_stc"], round_id, "so_tc", code, score=score)
         assert text in caught.value.message.vi
     with uow() as u, pytest.raises(Forbidden):
-        dti_sheet.save_self_score(u, services, staff["cv_syt"], round_id, "so_tc", "1.1", score=4)
+        dti_scores.save_self_score(u, services, staff["cv_syt"], round_id, "so_tc", "1.1", score=4)
 
     # so_tc scores everything without evidence: refused until the evidence is attached.
     score_all(uow, services, staff["cv_stc"], round_id, "so_tc", evidence=False)
@@ -215,7 +218,7 @@ def test_a_round_from_opening_to_publication(uow: Uow, services: Services, clock
     submitted = step(uow, services, staff["cv_stc"], round_id, "so_tc", CONFIRM)
     assert (submitted.phase, submitted.self_total, submitted.may_edit_self) == (UnitPhase.EXPERT, 10000, False)
     with uow() as u, pytest.raises(Conflict):
-        dti_sheet.save_self_score(u, services, staff["cv_stc"], round_id, "so_tc", "1.1", score=0)
+        dti_scores.save_self_score(u, services, staff["cv_stc"], round_id, "so_tc", "1.1", score=0)
 
     # The other two units.
     score_all(uow, services, staff["cv_syt"], round_id, "so_yt")
@@ -246,15 +249,15 @@ def test_a_round_from_opening_to_publication(uow: Uow, services: Services, clock
         assert (seen["1.1"].expert_score, seen["1.1"].expert_reason) == (
             200, "Kế hoạch ban hành sau quý I: đạt một nửa.")
         with pytest.raises(InvalidData):
-            dti_sheet.save_response(u, services, staff["cv_stc"], round_id, "so_tc", "1.2.1", text="Không đồng ý")
+            dti_scores.save_response(u, services, staff["cv_stc"], round_id, "so_tc", "1.2.1", text="Không đồng ý")
     with uow() as u:
-        dti_sheet.save_response(u, services, staff["cv_stc"], round_id, "so_tc", "1.1",
+        dti_scores.save_response(u, services, staff["cv_stc"], round_id, "so_tc", "1.1",
                                 text="Kế hoạch ban hành ngày 28/3, trong quý I: đề nghị giữ 4 điểm.")
     with uow() as u:
         dti_evidence.upload(u, services, staff["cv_stc"], round_id, "so_tc", "1.1", file_name="ke-hoach-28-3.pdf",
                             content=pdf("Ke hoach 28/3"))
     with uow() as u, pytest.raises(Conflict):
-        dti_sheet.save_response(u, services, staff["cv_stc"], round_id, "so_tc", "1.1", text="Lần hai")
+        dti_scores.save_response(u, services, staff["cv_stc"], round_id, "so_tc", "1.1", text="Lần hai")
     step(uow, services, staff["cv_stc"], round_id, "so_tc", {"y_kien_chung": "Đề nghị xem lại chỉ số 1.1."})
     step(uow, services, staff["cv_sxd"], round_id, "so_xd", {})  # no response: agrees
     assert phases(uow, services, staff["cv_sttt"], round_id)["so_tc"] is UnitPhase.REVIEW
@@ -287,7 +290,7 @@ def test_a_round_from_opening_to_publication(uow: Uow, services: Services, clock
     round_step(uow, services, staff["ld_sttt"], round_id, "Task_TongHop",
                {"so_to_trinh": "25/TTr-STTTT", "noi_dung_trinh": "Trình kết quả DTI năm 2026."})
     with uow() as u, pytest.raises(Conflict):
-        dti_sheet.save_expert_score(u, services, staff["cv_sttt"], round_id, "so_xd", "3.5", score=8, reason="x")
+        dti_scores.save_expert_score(u, services, staff["cv_sttt"], round_id, "so_xd", "3.5", score=8, reason="x")
     with pytest.raises(InvalidData):
         round_step(uow, services, staff["ct_ubnd"], round_id, "Task_PheDuyet", {"quyet_dinh_phe_duyet": "tra_lai"})
     round_step(uow, services, staff["ct_ubnd"], round_id, "Task_PheDuyet",
@@ -307,11 +310,11 @@ def test_a_round_from_opening_to_publication(uow: Uow, services: Services, clock
         with pytest.raises(Forbidden):
             dti_evidence.listing(u, services, staff["cv_stc"], round_id, "so_yt")
         with pytest.raises(Conflict):
-            dti_sheet.save_expert_score(u, services, staff["cv_sttt"], round_id, "so_tc", "1.1", score=0, reason="x")
+            dti_scores.save_expert_score(u, services, staff["cv_sttt"], round_id, "so_tc", "1.1", score=0, reason="x")
 
     # Every change of so_tc's 1.1 is traceable to a person and a reason.
     with uow() as u:
-        changes = dti_sheet.history(u, services, staff["cv_stc"], round_id, "so_tc", "1.1")
+        changes = dti_scores.history(u, services, staff["cv_stc"], round_id, "so_tc", "1.1")
     scored = [c for c in changes if c.kind is not ChangeKind.EVIDENCE_ADDED]
     assert [(c.kind, c.old_value, c.new_value, c.actor) for c in scored] == [
         (ChangeKind.SELF, None, 400, "Trần Thị Bình"),
@@ -365,7 +368,7 @@ def test_the_deadline_closes_an_unsubmitted_self_assessment(
         late = dti_sheet.sheet(u, services, staff["cv_syt"], round_id, "so_yt")
         assert (late.self_total, late.late, late.may_edit_self) == (150, True, False)
         with pytest.raises(Conflict):
-            dti_sheet.save_self_score(u, services, staff["cv_syt"], round_id, "so_yt", "1.1", score=4)
+            dti_scores.save_self_score(u, services, staff["cv_syt"], round_id, "so_yt", "1.1", score=4)
 
 
 def test_cancelling_the_instance_cancels_the_round_and_frees_the_set(
@@ -380,7 +383,7 @@ def test_cancelling_the_instance_cancels_the_round_and_frees_the_set(
     with uow() as u:
         assert u.session.get(DtiIndexSet, set_id).state == IndexSetState.DRAFT.value
         with pytest.raises(Conflict):
-            dti_sheet.save_self_score(u, services, staff["cv_huyen"], round_id, "ubnd_caolanh", "1.1", score=4)
+            dti_scores.save_self_score(u, services, staff["cv_huyen"], round_id, "ubnd_caolanh", "1.1", score=4)
 
 
 def test_a_round_is_only_opened_by_its_own_use_case(uow: Uow, services: Services, staff: dict[str, User],
@@ -403,3 +406,25 @@ def test_a_round_is_only_opened_by_its_own_use_case(uow: Uow, services: Services
     with uow() as u:
         assert u.session.get(DtiIndexSet, set_id).state == IndexSetState.DRAFT.value
         assert u.session.scalar(select(TaskCandidate.id)) is None
+
+
+# ---------------------------------------------------------------- candidate groups read from a variable
+
+
+def test_candidate_groups_take_the_unit_from_a_variable_and_never_open_to_everyone() -> None:
+    groups = runtime._groups  # the one place `${name}:ROLE` is resolved
+    assert groups("${don_vi}:chuyen_vien, sttt:lanh_dao", {"don_vi": "so_tc"}) == ("so_tc:chuyen_vien",
+                                                                                   "sttt:lanh_dao")
+    # No unit code in the variable: the group stays as written, a unit nobody has (never `:chuyen_vien`).
+    for data in ({}, {"don_vi": ""}, {"don_vi": 7}, {"don_vi": "a:b"}):
+        assert groups("${don_vi}:chuyen_vien", data) == ("${don_vi}:chuyen_vien",)
+
+
+def test_publishing_refuses_an_expression_as_a_groups_unit() -> None:
+    (files,) = (f for f in publishing.bundled_procedures(PROCESSES_DIR) if "dti_assessment.bpmn" in f)
+    xml = files["dti_assessment.bpmn"].replace(b"${don_vi}:chuyen_vien", b"${don_vi.ma}:chuyen_vien", 1)
+    checked = publishing.check({"dti_assessment.bpmn": xml}, FORMS_DIR, KNOWN_TOPICS, 1 << 20, TEMPLATES_DIR)
+    assert [p.element_id for p in checked.problems] == ["Task_TuDanhGia"]
+    assert "${tên_biến}:vai_trò" in checked.problems[0].message.vi
+    clean = publishing.check(files, FORMS_DIR, KNOWN_TOPICS, 1 << 20, TEMPLATES_DIR)
+    assert clean.problems == []

@@ -103,6 +103,18 @@ def count(uow: Uow, model: type) -> int:
         return u.session.scalar(select(func.count()).select_from(model)) or 0
 
 
+def refused(uow: Uow, services: Services, actor: User, task_id: int, data: dict[str, Any]) -> dict[str, str]:
+    """Completing is refused: the errors by data path, and nothing changed."""
+    before = instance_row(uow, task_row(uow, task_id).instance_id)
+    events = count(uow, AuditEvent)
+    with pytest.raises(InvalidData) as caught:
+        complete(uow, services, actor, task_id, data)
+    after = instance_row(uow, before.id)
+    assert (after.revision, after.state_json) == (before.revision, before.state_json)
+    assert task_row(uow, task_id).status == TaskStatus.READY and count(uow, AuditEvent) == events
+    return {error.path: error.message.vi for error in caught.value.details}
+
+
 def assert_save_restore_round_trips(uow: Uow, services: Services, instance_id: int) -> None:
     """SpiffWorkflow's save_restore idea: restoring the stored state and dumping it changes nothing."""
     row = instance_row(uow, instance_id)

@@ -28,7 +28,7 @@ from engine.persistence.models import (
     User,
 )
 from engine.persistence.uow import UnitOfWork
-from engine.services import identity, instances, invitations, meeting_documents, meeting_report, meeting_rules
+from engine.services import instances, invitations, meeting_documents, meeting_report, meeting_rules
 from engine.services.calendar import override_loader
 from engine.services.context import Services
 from engine.services.invitations import InviteOperation
@@ -36,7 +36,7 @@ from engine.services.meeting_documents import DocumentsState
 from engine.settings import Settings
 from engine.worker import run_once
 from tests.engine.attachment_files import docx, pdf
-from tests.engine.conftest import Clock, Publish
+from tests.engine.conftest import Clock, Publish, add_people
 from tests.meeting_rules_procedure import book, meeting_id_of, procedure_files, ready_task_id, registration
 from tests.smtp_server import SmtpServer
 
@@ -57,16 +57,8 @@ def at(text: str) -> datetime:
 
 @pytest.fixture
 def everyone(uow: Uow, session_factory: sessionmaker[Session], people: dict[str, User]) -> dict[str, User]:
-    with uow() as u:
-        identity.ensure_unit(u, "so_gd", "Sở Giáo dục và Đào tạo")
-        identity.ensure_unit(u, "ttcds", "Trung tâm Chuyển đổi số")
-        for username, (name, unit, roles, email) in MORE_PEOPLE.items():
-            identity.create_user(u, username, name, "matkhau123", unit, roles, email=email)
-        u.commit()
-    with session_factory() as session:
-        users = {user.username: user for user in session.scalars(select(User)).unique()}
-        session.expunge_all()
-    return users
+    return add_people(uow, session_factory, MORE_PEOPLE,
+                      {"so_gd": "Sở Giáo dục và Đào tạo", "ttcds": "Trung tâm Chuyển đổi số"})
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine import worker
 from engine.bpmn.functions import VN
-from engine.domain.enums import InstanceStatus, TaskStatus
-from engine.domain.errors import InvalidData
+from engine.domain.enums import InstanceStatus
 from engine.forms import rules, validate_submission
 from engine.persistence.models import (
     Meeting,
@@ -28,10 +27,11 @@ from engine.persistence.models import (
     User,
 )
 from engine.persistence.uow import UnitOfWork
-from engine.services import form_data, identity, instances, publishing
+from engine.services import form_data, identity, instances
 from engine.services.context import Services
-from tests.engine.conftest import PROCESSES_DIR, Clock, Publish
+from tests.engine.conftest import Clock, Publish, add_people, bundled
 from tests.engine.test_instances import assert_save_restore_round_trips, instance_row, ready_tasks, task_row
+from tests.engine.test_instances import refused as refused_task
 
 Uow = Callable[[], UnitOfWork]
 PLANNED, UNSCHEDULED = "meeting_planned", "meeting_unscheduled"
@@ -92,22 +92,7 @@ def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
 @pytest.fixture
 def staff(uow: Uow, session_factory: sessionmaker[Session], people: dict[str, User]) -> dict[str, User]:
     """Văn phòng UBND tỉnh, a district, a telecom operator and their people."""
-    with uow() as u:
-        for code, name in UNITS.items():
-            identity.ensure_unit(u, code, name)
-        for username, (full_name, unit, roles) in STAFF.items():
-            identity.create_user(u, username, full_name, "matkhau123", unit, roles)
-        u.commit()
-    with session_factory() as session:
-        users = {user.username: user for user in session.scalars(select(User)).unique()}
-        session.expunge_all()
-    return users
-
-
-def bundled(publish: Publish, process_id: str) -> ProcedureVersion:
-    (files,) = (f for f in publishing.bundled_procedures(PROCESSES_DIR) if f"{process_id}.bpmn" in f)
-    version, _created = publish(files)
-    return version
+    return add_people(uow, session_factory, STAFF, UNITS)
 
 
 @pytest.fixture
@@ -141,14 +126,7 @@ def complete(uow: Uow, services: Services, actor: User, instance_id: int, elemen
 def refused(uow: Uow, services: Services, actor: User, instance_id: int, element_id: str,
             data: dict[str, Any]) -> dict[str, str]:
     """Completing is refused: the errors by data path, and nothing changed."""
-    task_id = task_at(uow, instance_id, element_id)
-    before = instance_row(uow, instance_id)
-    with pytest.raises(InvalidData) as caught, uow() as u:
-        instances.complete_task(u, services, actor, task_id, data)
-    after = instance_row(uow, instance_id)
-    assert (after.revision, after.state_json) == (before.revision, before.state_json)
-    assert task_row(uow, task_id).status == TaskStatus.READY
-    return {error.path: error.message.vi for error in caught.value.details}
+    return refused_task(uow, services, actor, task_at(uow, instance_id, element_id), data)
 
 
 def opening(uow: Uow, services: Services, instance_id: int, element_id: str) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from engine import worker
-from engine.adapters.base import AdapterError, AdapterRegistry
-from engine.adapters.project_software import NOT_CONFIGURED, AdapterRefused, HttpProjectSoftware
+from engine.adapters.base import AdapterError, AdapterRefused, AdapterRegistry
+from engine.adapters.project_software import NOT_CONFIGURED, HttpProjectSoftware
 from engine.domain.enums import CallStatus, IncidentStatus, InstanceStatus
 from engine.persistence.models import Incident, ProcessInstance, ServiceCall
 from engine.persistence.uow import UnitOfWork

@@ -16,26 +16,27 @@ from engine import worker
 from engine.adapters.base import AdapterError
 from engine.adapters.project_software import HttpProjectSoftware
 from engine.adapters.registry import build_registry
-from engine.domain.enums import IncidentStatus, InstanceStatus, TaskStatus
+from engine.domain.enums import IncidentStatus, InstanceStatus
 from engine.domain.errors import Forbidden, InvalidData
 from engine.forms import excel
 from engine.forms.files import FileValue
 from engine.persistence.models import AuditEvent, Document, Incident, MailAccount, ProcedureVersion, User
 from engine.persistence.uow import UnitOfWork
-from engine.services import attachments, identity, instances, list_import, publishing, queries
+from engine.services import attachments, instances, list_import, queries
 from engine.services.calendar import override_loader
 from engine.services.context import Services
 from engine.settings import Settings
 from tests.engine.attachment_files import pdf
-from tests.engine.conftest import PROCESSES_DIR, Clock, Publish
+from tests.engine.conftest import Clock, Publish, add_people, bundled
 from tests.engine.docx_files import docx_text
 from tests.engine.project_software_server import ProjectSoftwarePeer
 from tests.engine.test_instances import (
     assert_save_restore_round_trips,
+    complete,
     count,
     instance_row,
     ready_tasks,
-    task_row,
+    refused,
     the_ready_task,
     vn,
 )
@@ -95,43 +96,20 @@ def services(settings: Settings, session_factory: sessionmaker[Session], clock: 
 @pytest.fixture
 def staff(uow: Uow, session_factory: sessionmaker[Session], people: dict[str, User]) -> dict[str, User]:
     """Everyone who acts in the procedure: the requesting unit, reception, TTCĐS and the Sở's leader."""
+    users = add_people(uow, session_factory, STAFF, {"ttcds": "Trung tâm Chuyển đổi số"})
     with uow() as u:
-        identity.ensure_unit(u, "ttcds", "Trung tâm Chuyển đổi số")
-        for username, (full_name, unit, roles) in STAFF.items():
-            identity.create_user(u, username, full_name, "matkhau123", unit, roles)
         for address in EMAILS:  # the people's official mailboxes already exist
             u.add(MailAccount(address=address, display_name=address))
         u.commit()
-    with session_factory() as session:
-        users = {user.username: user for user in session.scalars(select(User)).unique()}
-        session.expunge_all()
     return users
 
 
 @pytest.fixture
 def procedure(publish: Publish, staff: dict[str, User]) -> ProcedureVersion:
-    (files,) = (f for f in publishing.bundled_procedures(PROCESSES_DIR) if f"{PROCESS}.bpmn" in f)
-    version, _created = publish(files)
-    return version
+    return bundled(publish, PROCESS)
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def complete(uow: Uow, services: Services, actor: User, task_id: int, data: dict[str, Any]) -> None:
-    with uow() as u:
-        instances.complete_task(u, services, actor, task_id, data)
-
-
-def refused(uow: Uow, services: Services, actor: User, task_id: int, data: dict[str, Any]) -> dict[str, str]:
-    """Completing is refused: the errors by data path, and nothing changed."""
-    before = instance_row(uow, task_row(uow, task_id).instance_id)
-    with pytest.raises(InvalidData) as caught:
-        complete(uow, services, actor, task_id, data)
-    after = instance_row(uow, before.id)
-    assert (after.revision, after.state_json) == (before.revision, before.state_json)
-    assert task_row(uow, task_id).status == TaskStatus.READY
-    return {error.path: error.message.vi for error in caught.value.details}
 
 
 def attach(uow: Uow, services: Services, actor: User, task_id: int, name: str = SCAN_NAME,

@@ -19,10 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine import worker
 from engine.adapters.registry import build_registry
-from engine.domain.enums import InstanceStatus, TaskStatus
-from engine.domain.errors import InvalidData
+from engine.domain.enums import InstanceStatus
 from engine.persistence.models import (
-    AuditEvent,
     Document,
     McuAccount,
     McuRoom,
@@ -32,20 +30,20 @@ from engine.persistence.models import (
     User,
 )
 from engine.persistence.uow import UnitOfWork
-from engine.services import attachments, identity, instances, list_import, publishing
+from engine.services import attachments, instances, list_import
 from engine.services.calendar import override_loader
 from engine.services.context import Services
 from engine.settings import Settings
 from tests.engine.attachment_files import pdf
-from tests.engine.conftest import PROCESSES_DIR, Clock, Publish
+from tests.engine.conftest import Clock, Publish, add_people, bundled
 from tests.engine.docx_files import docx_text
 from tests.engine.mcu_server import McuPeer
 from tests.engine.test_instances import (
     assert_save_restore_round_trips,
-    count,
+    complete,
     instance_row,
     ready_tasks,
-    task_row,
+    refused,
     the_ready_task,
     vn,
 )
@@ -102,42 +100,15 @@ def services(settings: Settings, session_factory: sessionmaker[Session], clock: 
 @pytest.fixture
 def staff(uow: Uow, session_factory: sessionmaker[Session], people: dict[str, User]) -> dict[str, User]:
     """The requesting unit's officer (people's cv_stc), TTCĐS's operator, leader and technician."""
-    with uow() as u:
-        identity.ensure_unit(u, "ttcds", "Trung tâm Chuyển đổi số")
-        for username, (full_name, unit, roles) in STAFF.items():
-            identity.create_user(u, username, full_name, "matkhau123", unit, roles)
-        u.commit()
-    with session_factory() as session:
-        users = {user.username: user for user in session.scalars(select(User)).unique()}
-        session.expunge_all()
-    return users
+    return add_people(uow, session_factory, STAFF, {"ttcds": "Trung tâm Chuyển đổi số"})
 
 
 @pytest.fixture
 def procedure(publish: Publish, staff: dict[str, User]) -> ProcedureVersion:
-    (files,) = (f for f in publishing.bundled_procedures(PROCESSES_DIR) if f"{PROCESS}.bpmn" in f)
-    version, _created = publish(files)
-    return version
+    return bundled(publish, PROCESS)
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def complete(uow: Uow, services: Services, actor: User, task_id: int, data: dict[str, Any]) -> None:
-    with uow() as u:
-        instances.complete_task(u, services, actor, task_id, data)
-
-
-def refused(uow: Uow, services: Services, actor: User, task_id: int, data: dict[str, Any]) -> dict[str, str]:
-    """Completing is refused: the errors by data path, and nothing changed."""
-    before = instance_row(uow, task_row(uow, task_id).instance_id)
-    events = count(uow, AuditEvent)
-    with pytest.raises(InvalidData) as caught:
-        complete(uow, services, actor, task_id, data)
-    after = instance_row(uow, before.id)
-    assert (after.revision, after.state_json) == (before.revision, before.state_json)
-    assert task_row(uow, task_id).status == TaskStatus.READY and count(uow, AuditEvent) == events
-    return {error.path: error.message.vi for error in caught.value.details}
 
 
 def opening(uow: Uow, services: Services, task_id: int) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Web fixtures: an app on a migrated database with demo people and the bundled procedures."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from engine.persistence.db import make_engine, make_session_factory
 from engine.persistence.migrate import upgrade
 from engine.persistence.uow import UnitOfWork
 from engine.services import identity, publishing
-from engine.settings import Settings
+from engine.settings import ROOT, Settings
 from engine.worker import run_once
 from webapp import create_app, platform
 from webapp.extensions import db
@@ -44,6 +45,16 @@ REPLY_DATA: dict[str, Any] = {
 }
 
 
+def add_people(app: Flask, people: Mapping[str, tuple[str, str, list[str]]], units: Mapping[str, str]) -> None:
+    """Adds `units` (code: name) and `people` (username: (full name, unit, roles)), password PASSWORD."""
+    with app.app_context(), uow() as work:
+        for code, name in units.items():
+            identity.ensure_unit(work, code, name)
+        for username, (full_name, unit, roles) in people.items():
+            identity.create_user(work, username, full_name, PASSWORD, unit, roles)
+        work.commit()
+
+
 def seed(app: Flask) -> None:
     settings = app.extensions["platform"].settings
     with app.app_context(), uow() as work:
@@ -54,6 +65,16 @@ def seed(app: Flask) -> None:
         work.commit()
         for files in publishing.bundled_procedures(settings.processes_dir):
             platform.publish(work, files, None)
+
+
+def settings_counting_meetings(db_url: str, tmp_path: Path, process_id: str) -> Settings:
+    """Settings whose reports folder holds the shipped Phụ lục V definition counting `process_id`'s meetings."""
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    definition = json.loads((ROOT / "processes" / "reports" / "phu_luc_v.json").read_text(encoding="utf-8"))
+    definition["procedures"] = [process_id]
+    (folder / "phu_luc_v.json").write_text(json.dumps(definition, ensure_ascii=False), encoding="utf-8")
+    return Settings(database_url=db_url, reports_dir=folder)
 
 
 @pytest.fixture

@@ -49,6 +49,13 @@ def api(client: FlaskClient) -> Any:
     return lambda username: ApiUser(client, username)
 
 
+def complete(user: ApiUser, instance_id: int, element_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Completes the user's ready task at `element_id` with `data`; the answer."""
+    response = user.post(f"/tasks/{user.task_at(instance_id, element_id)}/complete", json={"data": data})
+    assert response.status_code == 200, response.get_json()
+    return dict(response.get_json())
+
+
 def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.get_data(as_text=True)
     error = response.get_json()["error"]

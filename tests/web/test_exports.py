@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import html
 import io
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -16,9 +15,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from engine.persistence.models import User
-from engine.settings import ROOT, Settings
+from engine.settings import Settings
 from tests.engine.test_reports import MEETING_PROCESS, Meeting, hold_meeting, meeting_procedure
-from tests.web.conftest import Browser
+from tests.web.conftest import Browser, settings_counting_meetings
 from tests.web.test_sla_pages import LEADER, RECEIVED, Scenario, add_leader, build_scenario, use_clock
 from webapp import platform
 from webapp.extensions import db
@@ -31,12 +30,7 @@ HEADER_ROW = 4  # title, "exported by" line, an empty row, then the header
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
     """The shipped Phụ lục V definition, counting the small test meeting procedure."""
-    folder = tmp_path / "reports"
-    folder.mkdir()
-    definition = json.loads((ROOT / "processes" / "reports" / "phu_luc_v.json").read_text(encoding="utf-8"))
-    definition["procedures"] = [MEETING_PROCESS]
-    (folder / "phu_luc_v.json").write_text(json.dumps(definition, ensure_ascii=False), encoding="utf-8")
-    return Settings(database_url=db_url, reports_dir=folder)
+    return settings_counting_meetings(db_url, tmp_path, MEETING_PROCESS)
 
 
 @pytest.fixture

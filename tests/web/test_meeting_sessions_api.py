@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from engine.services import identity
 from tests.engine.test_meeting_sessions import (
     CONNECTED,
     DISCONNECTED,
@@ -23,10 +22,9 @@ from tests.engine.test_meeting_sessions import (
     UNITS,
     at,
 )
-from tests.web.conftest import PASSWORD
-from tests.web.test_api import ApiUser, assert_error
+from tests.web.conftest import add_people
+from tests.web.test_api import ApiUser, assert_error, complete
 from tests.web.test_sla_pages import use_clock
-from webapp.platform import uow
 
 Api = Callable[[str], ApiUser]
 
@@ -35,20 +33,9 @@ Api = Callable[[str], ApiUser]
 def api(app: Flask) -> Api:
     """Văn phòng UBND tỉnh, the district and the telecom operator; a fresh token per call, issued on the
     moved clock (a token lives 8 hours)."""
-    with app.app_context(), uow() as work:
-        for code, name in UNITS.items():
-            identity.ensure_unit(work, code, name)
-        for username, (full_name, unit, roles) in STAFF.items():
-            identity.create_user(work, username, full_name, PASSWORD, unit, roles)
-        work.commit()
+    add_people(app, STAFF, UNITS)
     client = app.test_client()
     return lambda username: ApiUser(client, username)
-
-
-def complete(user: ApiUser, instance_id: int, element_id: str, data: dict[str, Any]) -> dict[str, Any]:
-    response = user.post(f"/tasks/{user.task_at(instance_id, element_id)}/complete", json={"data": data})
-    assert response.status_code == 200, response.get_json()
-    return dict(response.get_json())
 
 
 def mine(user: ApiUser, instance_id: int) -> list[str]:

@@ -3,7 +3,6 @@ through the real use cases; every cell and total on the page and in the Excel fi
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +11,9 @@ import openpyxl
 import pytest
 from flask import Flask
 
-from engine.settings import ROOT, Settings
+from engine.settings import Settings
 from tests.meeting_procedure import PROCESS_ID, registration
-from tests.web.conftest import Browser
+from tests.web.conftest import Browser, settings_counting_meetings
 from tests.web.test_meetings_pages import Book, booked  # noqa: F401 - the fixture booking test meetings
 from tests.web.test_sla_pages import LEADER, add_leader
 
@@ -31,12 +30,7 @@ NOT_HELD = ["dang_ky", "da_xac_nhan", "tu_choi", "hoan", "huy", "cancelled"]
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
     """The shipped Phụ lục V definition, counting the test meeting procedure."""
-    folder = tmp_path / "reports"
-    folder.mkdir()
-    definition = json.loads((ROOT / "processes" / "reports" / "phu_luc_v.json").read_text(encoding="utf-8"))
-    definition["procedures"] = [PROCESS_ID]
-    (folder / "phu_luc_v.json").write_text(json.dumps(definition, ensure_ascii=False), encoding="utf-8")
-    return Settings(database_url=db_url, reports_dir=folder)
+    return settings_counting_meetings(db_url, tmp_path, PROCESS_ID)
 
 
 def held_in(level: int, quarter: int) -> int:

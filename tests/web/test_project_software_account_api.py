@@ -28,7 +28,7 @@ from tests.engine.test_project_software_account import (
     VALID,
 )
 from tests.web.conftest import PASSWORD
-from tests.web.test_api import ApiUser, assert_error
+from tests.web.test_api import ApiUser, assert_error, complete
 from tests.web.test_attachments_pages import multipart
 from webapp.platform import uow
 
@@ -57,12 +57,6 @@ def staff(app: Flask) -> None:
 def api(app: Flask, staff: None) -> Any:
     client = app.test_client()
     return lambda username: ApiUser(client, username)
-
-
-def complete(user: ApiUser, instance_id: int, element_id: str, data: dict[str, Any]) -> dict[str, Any]:
-    response = user.post(f"/tasks/{user.task_at(instance_id, element_id)}/complete", json={"data": data})
-    assert response.status_code == 200, response.get_json()
-    return dict(response.get_json())
 
 
 def test_project_software_account_over_the_api(api: Any, run_worker: Any, peer: ProjectSoftwarePeer) -> None:

@@ -15,14 +15,13 @@ from flask import Flask
 from sqlalchemy import select
 
 from engine.persistence.models import McuAccount, McuRoom
-from engine.services import identity
 from engine.settings import Settings
 from tests.engine.attachment_files import pdf
 from tests.engine.docx_files import docx_text
 from tests.engine.test_videoconference_support import ACCEPT, EMAIL, ENDPOINTS, LETTER, MEETING, SCAN_FIELD, STAFF
 from tests.smtp_server import SmtpServer
-from tests.web.conftest import PASSWORD
-from tests.web.test_api import ApiUser, assert_error
+from tests.web.conftest import add_people
+from tests.web.test_api import ApiUser, assert_error, complete
 from tests.web.test_attachments_pages import multipart
 from tests.web.test_sla_pages import use_clock
 from webapp.platform import uow
@@ -43,19 +42,9 @@ def settings(db_url: str, smtp_server: SmtpServer) -> Settings:
 
 @pytest.fixture
 def api(app: Flask) -> Any:
-    with app.app_context(), uow() as work:
-        identity.ensure_unit(work, "ttcds", "Trung tâm Chuyển đổi số")
-        for username, (full_name, unit, roles) in STAFF.items():
-            identity.create_user(work, username, full_name, PASSWORD, unit, roles)
-        work.commit()
+    add_people(app, STAFF, {"ttcds": "Trung tâm Chuyển đổi số"})
     client = app.test_client()
     return lambda username: ApiUser(client, username)
-
-
-def complete(user: ApiUser, instance_id: int, element_id: str, data: dict[str, Any]) -> dict[str, Any]:
-    response = user.post(f"/tasks/{user.task_at(instance_id, element_id)}/complete", json={"data": data})
-    assert response.status_code == 200, response.get_json()
-    return dict(response.get_json())
 
 
 def active(user: ApiUser, instance_id: int) -> list[str]:

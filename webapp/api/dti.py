@@ -11,7 +11,7 @@ from typing import Any
 from flask import request, url_for
 
 from engine.persistence.models import User
-from engine.services import dti_evidence, dti_index, dti_ranking, dti_report, dti_rounds, dti_sheet
+from engine.services import dti_evidence, dti_index, dti_ranking, dti_report, dti_rounds, dti_scores, dti_sheet
 from engine.services.dti_evidence import EvidenceFile
 from webapp.api.auth import authenticated
 from webapp.api.base import api_blueprint, documents_errors
@@ -177,7 +177,7 @@ def sheet(round_id: int, unit_code: str, user: User) -> Any:
                      "hoặc tối đa. Trả dòng đã lưu và tổng điểm của đơn vị.")
 def self_score(body: dict[str, Any], round_id: int, unit_code: str, code: str, user: User) -> Any:
     with uow() as work:
-        return dti_sheet.save_self_score(work, services(), user, round_id, unit_code, code, score=body["score"],
+        return dti_scores.save_self_score(work, services(), user, round_id, unit_code, code, score=body["score"],
                                          note=body["note"])
 
 
@@ -191,7 +191,7 @@ def self_score(body: dict[str, Any], round_id: int, unit_code: str, code: str, u
                      "đánh giá phải có lý do (reason).")
 def expert_score(body: dict[str, Any], round_id: int, unit_code: str, code: str, user: User) -> Any:
     with uow() as work:
-        return dti_sheet.save_expert_score(work, services(), user, round_id, unit_code, code, score=body["score"],
+        return dti_scores.save_expert_score(work, services(), user, round_id, unit_code, code, score=body["score"],
                                            reason=body["reason"])
 
 
@@ -205,7 +205,7 @@ def expert_score(body: dict[str, Any], round_id: int, unit_code: str, code: str,
                      "đơn vị. Lần thứ hai: 409.")
 def response(body: dict[str, Any], round_id: int, unit_code: str, code: str, user: User) -> Any:
     with uow() as work:
-        return dti_sheet.save_response(work, services(), user, round_id, unit_code, code, text=body["text"])
+        return dti_scores.save_response(work, services(), user, round_id, unit_code, code, text=body["text"])
 
 
 @blp.route(SCORE + "/history", methods=["GET"])
@@ -215,7 +215,7 @@ def response(body: dict[str, Any], round_id: int, unit_code: str, code: str, use
 @blp.doc(summary="Lịch sử điểm của một chỉ số", description="Mọi thay đổi: ai, lúc nào, trước, sau, lý do.")
 def score_history(round_id: int, unit_code: str, code: str, user: User) -> Any:
     with uow() as work:
-        return dti_sheet.history(work, services(), user, round_id, unit_code, code)
+        return dti_scores.history(work, services(), user, round_id, unit_code, code)
 
 
 @blp.route(UNIT + "/submit", methods=["POST"])
@@ -229,7 +229,7 @@ def score_history(round_id: int, unit_code: str, code: str, user: User) -> Any:
                      "biểu mẫu của bước (docs/dti.md).")
 def submit(body: dict[str, Any], round_id: int, unit_code: str, user: User) -> Any:
     with uow() as work:
-        return dti_sheet.complete_step(work, services(), user, round_id, unit_code, body["data"])
+        return dti_scores.complete_step(work, services(), user, round_id, unit_code, body["data"])
 
 
 # ---------------------------------------------------------------- evidence

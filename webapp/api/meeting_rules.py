@@ -13,8 +13,9 @@ from engine.services import invitations, meeting_documents, meeting_rules
 from engine.services.invitations import Delivery
 from webapp.api.auth import authenticated
 from webapp.api.base import api_blueprint, documents_errors
+from webapp.attachments import allow_upload_size
 from webapp.downloads import attachment as download
-from webapp.meeting_rules import allow_upload_size, store_document
+from webapp.meeting_rules import store_document
 from webapp.platform import services, uow
 
 blp = api_blueprint("api_meeting_rules", __name__,
