@@ -9,6 +9,8 @@ units (the dti_assessment instance with 60 parallel branches), fills every unit'
   through the JSON API in process (PUT …/scores/{code}: token check, request parsing, the use case, JSON);
 - ranking the whole round (target: under 2 s), engine.services.dti_ranking.compute;
 - reading one unit's sheet (300 lines with parents' sums);
+- rendering the whole scoring sheet page (GET /dti/rounds/{id}/units/{unit}: 330 lines with inputs, signed in
+  by session) through the Flask test client, in process;
 - the baseline measured in the same run on the same database: a bare SELECT of one score row, and a
   bare UPDATE of one score row with its commit.
 
@@ -185,7 +187,8 @@ def measure(ctx: dict[str, Any]) -> dict[str, Any]:
                          {"v": next(flips), "id": score_id})
 
     return {"save_ms": _timed(save), "rank_ms": _timed(rank, 10), "sheet_ms": _timed(read_sheet, 10),
-            "api_save_ms": _api_save(ctx), "select_ms": _timed(bare_select), "update_ms": _timed(bare_update)}
+            "api_save_ms": _api_save(ctx), "sheet_page_ms": _sheet_page(ctx),
+            "select_ms": _timed(bare_select), "update_ms": _timed(bare_update)}
 
 
 def _api_save(ctx: dict[str, Any]) -> float:
@@ -211,6 +214,26 @@ def _api_save(ctx: dict[str, Any]) -> float:
     return result
 
 
+def _sheet_page(ctx: dict[str, Any]) -> float:
+    """Median server time of rendering one unit's whole scoring sheet page (webapp/dti.py) in process."""
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "PLATFORM_SETTINGS": ctx["settings"]})
+    client = app.test_client()
+    with app.app_context():
+        with client.session_transaction() as session:
+            session["_user_id"] = str(ctx["officer"].id)
+            session["_fresh"] = True
+        path = f"/dti/rounds/{ctx['round_id']}/units/dv07"
+
+        def get() -> None:
+            response = client.get(path)
+            assert response.status_code == 200 and b"dti-self-input" in response.data, response.status_code
+
+        result = _timed(get, 10)
+        db.session.remove()
+        db.engine.dispose()
+    return result
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dti-bench-") as workdir:
         ctx = setup(Path(workdir))
@@ -228,7 +251,8 @@ def main() -> None:
                           "save_one_change_api": figures["api_save_ms"] < TARGET_SAVE_MS,
                           "rank_round": figures["rank_ms"] < TARGET_RANK_MS},
         "ratio_to_bare_update": {name: round(figures[name] / baseline, 1)
-                                 for name in ("save_ms", "api_save_ms", "rank_ms", "sheet_ms", "select_ms")},
+                                 for name in ("save_ms", "api_save_ms", "rank_ms", "sheet_ms", "sheet_page_ms",
+                                              "select_ms")},
     }
     print(json.dumps(summary, ensure_ascii=False, indent=2))
 

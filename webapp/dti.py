@@ -425,7 +425,7 @@ class Chart:
     bars: list[Bar]
 
 
-CHART_LEFT, CHART_WIDTH, BAR_STEP = 230, 400, 28
+CHART_LEFT, CHART_WIDTH, BAR_STEP = 170, 210, 28
 
 
 def chart_of(group: dti_ranking.GroupRanking) -> Chart:
@@ -433,7 +433,7 @@ def chart_of(group: dti_ranking.GroupRanking) -> Chart:
     bars = []
     for index, unit in enumerate(group.units):
         share = float(unit.percent) / 100 if group.max_total else 0.0
-        name = unit.unit_name if len(unit.unit_name) <= 32 else unit.unit_name[:31] + "…"
+        name = unit.unit_name if len(unit.unit_name) <= 24 else unit.unit_name[:23] + "…"
         bars.append(Bar(8 + index * BAR_STEP, round(CHART_WIDTH * min(share, 1.0), 1), name,
                         f"{points_text(unit.total)} ({str(unit.percent).replace('.', ',')}%)", unit.rank))
     return Chart(16 + len(bars) * BAR_STEP, bars)
