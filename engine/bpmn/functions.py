@@ -90,7 +90,7 @@ def platform_functions(clock: Clock, calendar: CalendarSource = national_calenda
     def today() -> date:
         return now().date()
 
-    return {"now": now, "today": today, "meeting_time": meeting_time, "shift": shift,
+    return {"now": now, "today": today, "meeting_time": meeting_time, "meeting_end": meeting_end, "shift": shift,
             **calendar_functions(calendar)}
 
 
@@ -99,6 +99,49 @@ def meeting_time(day: date | str, clock_time: str) -> datetime:
     when = date.fromisoformat(day.strip()) if isinstance(day, str) else day
     hours, _, minutes = str(clock_time).strip().partition(":")
     return datetime.combine(when, time(int(hours), int(minutes or 0)), tzinfo=VN)
+
+
+#: The registration form's `buoi` values (Phụ lục I, "3. Thời gian: … buổi"): morning, afternoon, the whole day.
+SESSIONS = ("sang", "chieu", "ca_ngay")
+#: Ends of the morning and afternoon sessions, and where the afternoon begins (platform choice).
+MORNING_END, AFTERNOON_END, NOON = time(11, 30), time(17, 0), time(12, 0)
+#: How long a meeting starting at or after the afternoon session's end is taken to last.
+LATE_MEETING = timedelta(hours=2)
+
+
+def session_end(start: datetime, buoi: str | None = None) -> datetime:
+    """The end of the session (buổi) of an aware `start`, on the start's day and in its zone.
+
+    11:30 for a start before 12:00, else 17:00; a registered `buoi` of "chieu" or "ca_ngay" means
+    the afternoon's end (17:00) whatever the start ("sang" changes nothing: the start decides). An
+    end not after the start gives way to 17:00, and a start at or after 17:00 lasts two hours.
+    """
+    if start.tzinfo is None:
+        raise ValueError("session_end needs an aware start (meeting_time gives one)")
+    if buoi not in (None, "", *SESSIONS):
+        raise ValueError(f"buoi is one of {', '.join(SESSIONS)}, not {buoi!r}")
+    afternoon = buoi in ("chieu", "ca_ngay") or start.time() >= NOON
+    for end in (AFTERNOON_END,) if afternoon else (MORNING_END, AFTERNOON_END):
+        moment = datetime.combine(start.date(), end, tzinfo=start.tzinfo)
+        if moment > start:
+            return moment
+    return start + LATE_MEETING
+
+
+def end_after(start: datetime, end: datetime | None, buoi: str | None = None) -> datetime:
+    """`end` when it is after `start`; otherwise (none, or not after the start) the session's end."""
+    return end if end is not None and end > start else session_end(start, buoi)
+
+
+def meeting_end(day: date | str, start: str, end: str | None = None, buoi: str | None = None) -> datetime:
+    """The moment a meeting ends, in Vietnam time: `meeting_end(ngay_hop, gio_bat_dau, gio_ket_thuc, buoi)`.
+
+    The registered end ("HH:MM") when given and after the start; else the end of the session
+    (`session_end`): 11:30 for a start before 12:00, else 17:00, 17:00 for "chieu" and "ca_ngay",
+    two hours for a start at or after 17:00.
+    """
+    begins = meeting_time(day, start)
+    return end_after(begins, meeting_time(day, end) if end else None, buoi)
 
 
 def shift(moment: datetime | date | str, days: float = 0, hours: float = 0, minutes: float = 0) -> datetime:

@@ -1,8 +1,8 @@
 """Conflicts on the meeting calendar: the same room twice at once, or more endpoints than the MCU carries.
 
-Only meetings that still hold their time are compared (not refused, cancelled or postponed:
-`MeetingState.holds_time`), and only over their intervals [starts_at, ends_at): a meeting ending
-at 11:30 does not overlap one starting at 11:30.
+Only meetings that still hold their time are compared (not refused or cancelled; a postponed one
+at its new time: `MeetingState.holds_time`), and only over their intervals [starts_at, ends_at): a
+meeting ending at 11:30 does not overlap one starting at 11:30.
 
 * **Room**: two meetings overlapping in time whose rooms (`dia_diem`) are the same once case,
   diacritics, spacing and punctuation are set aside ("Phòng họp số 1" = "phong hop  so 1").

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from engine.adapters.notifications import Notifier
-from engine.bpmn.functions import as_aware
+from engine.bpmn.functions import SESSIONS, as_aware, session_end
 from engine.bpmn.sandbox import SandboxError
 from engine.bpmn.timers import TimerValueError
 from engine.bpmn.variables import reads_any, rearm_timers, set_variables
@@ -86,8 +86,10 @@ class NewTime:
     end_text: str
 
 
-def new_time(services: Services, day: str | None, start: str | None, end: str | None) -> NewTime:
-    """The postponed meeting's time; the end, when not given, is the end of its session (the register's rule)."""
+def new_time(services: Services, day: str | None, start: str | None, end: str | None,
+             buoi: str | None = None) -> NewTime:
+    """The postponed meeting's time; the end, when not given, is the end of its session (`buoi` as
+    registered: engine.bpmn.functions.session_end, the rule of `meeting_end`)."""
     problems: list[Message] = []
     zone = ZoneInfo(services.settings.timezone)
     try:
@@ -100,7 +102,7 @@ def new_time(services: Services, day: str | None, start: str | None, end: str | 
     _raise(problems)
     assert when is not None and begins is not None
     start_at = datetime.combine(when, begins, tzinfo=zone)
-    end_at = datetime.combine(when, ends, tzinfo=zone) if ends else meetings.session_end(start_at, zone)
+    end_at = datetime.combine(when, ends, tzinfo=zone) if ends else session_end(start_at, buoi)
     if end_at <= start_at:
         raise InvalidData(END_BEFORE_START, [END_BEFORE_START])
     return NewTime(start_at, end_at, when.isoformat(), f"{begins:%H:%M}", f"{ends:%H:%M}" if ends else "")
@@ -141,15 +143,16 @@ def postpone(uow: UnitOfWork, services: Services, notifier: Notifier, actor: Use
     problems: list[Message] = []
     why = _reason(reason, problems)
     _raise(problems)
-    moved_to = new_time(services, day, start, end)
+    workflow = services.runtime.restore(instance.version.spec_json, instance.state_json)
+    current = services.runtime.variables(workflow)
+    buoi = current.get("buoi")
+    moved_to = new_time(services, day, start, end, buoi if buoi in SESSIONS else None)
     if moved_to.start <= services.now():
         raise InvalidData(NOT_IN_FUTURE, [NOT_IN_FUTURE])
     if meeting.starts_at is not None and moved_to.start == meeting.starts_at:
         raise InvalidData(SAME_TIME, [SAME_TIME])
     zone = ZoneInfo(services.settings.timezone)
     was = invitations.when_text(meeting, zone)
-    workflow = services.runtime.restore(instance.version.spec_json, instance.state_json)
-    current = services.runtime.variables(workflow)
     before = {k: current.get(k) for k in (*TIME_VARIABLES, "trang_thai_hop")}
     after = {"ngay_hop": moved_to.day, "gio_bat_dau": moved_to.start_text, "gio_ket_thuc": moved_to.end_text,
              "hop_luc": moved_to.start.isoformat(), "ket_thuc_luc": moved_to.end.isoformat(),

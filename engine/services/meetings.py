@@ -9,8 +9,9 @@ workflows. docs/meetings.md states the rules; the ones that are platform choices
 
 * **Start**: `hop_luc` (aware ISO text), else `meeting_time(ngay_hop, gio_bat_dau)`.
 * **End**: `ket_thuc_luc`, else `gio_ket_thuc` on the meeting day, else the end of the session
-  (buổi): 11:30 for a start before 12:00, else 17:00; an end not after the start is ignored (a
-  start at 11:45 ends at 17:00, one at or after 17:00 lasts two hours).
+  (buổi): 11:30 for a start before 12:00, else 17:00 (also for `buoi` "chieu" or "ca_ngay"); an end
+  not after the start is ignored (a start at 11:45 ends at 17:00, one at or after 17:00 lasts two
+  hours). The rule is `engine.bpmn.functions.meeting_end`, the one the diagrams' scripts call.
 * **State**: `trang_thai_hop` as the procedure's scripts set it. A cancelled instance is `huy`
   (unless the data says the meeting was already held: `da_hop` stays). A finished instance
   without a state keeps the state last recorded: the register never infers that a meeting was
@@ -29,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from engine.bpmn.functions import SESSIONS, end_after
 from engine.calendar import MAX_YEAR, MIN_YEAR
 from engine.domain.enums import InstanceStatus
 from engine.domain.errors import InvalidData, NotFound
@@ -42,10 +44,6 @@ log = logging.getLogger(__name__)
 
 #: The process-level camunda:property marking a meeting procedure.
 MEETING_PROPERTY = "meeting"
-#: How long a meeting starting at or after the afternoon session's end is taken to last.
-LATE_MEETING = timedelta(hours=2)
-MORNING_END, AFTERNOON_END, NOON = time(11, 30), time(17, 0), time(12, 0)
-
 NO_MEETING = Message("Không tìm thấy cuộc họp.", "Meeting not found.")
 
 
@@ -229,25 +227,17 @@ def _day_and_time(day: Any, clock: Any, zone: ZoneInfo) -> datetime | None:
     return _moment(f"{day.strip()[:10]}T{clock.strip()}", zone)
 
 
-def session_end(start: datetime, zone: ZoneInfo) -> datetime:
-    """The end of the start's session (buổi): 11:30 before noon, else 17:00; else two hours later."""
-    local = start.astimezone(zone)
-    for end in ((MORNING_END, AFTERNOON_END) if local.time() < NOON else (AFTERNOON_END,)):
-        moment = datetime.combine(local.date(), end, tzinfo=zone)
-        if moment > start:
-            return moment
-    return start + LATE_MEETING
-
-
 def _end(variables: Mapping[str, Any], start: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """`ket_thuc_luc` when after the start, else `meeting_end`'s rule (engine.bpmn.functions.end_after)."""
     if start is None:
         return None
-    day = start.astimezone(zone).date()
-    for end in (_moment(variables.get("ket_thuc_luc"), zone),
-                _day_and_time(day, variables.get("gio_ket_thuc"), zone)):
-        if end is not None and end > start:
-            return end
-    return session_end(start, zone)
+    recorded = _moment(variables.get("ket_thuc_luc"), zone)
+    if recorded is not None and recorded > start:
+        return recorded
+    local = start.astimezone(zone)
+    buoi = variables.get("buoi")
+    return end_after(local, _day_and_time(local.date(), variables.get("gio_ket_thuc"), zone),
+                     buoi if buoi in SESSIONS else None)
 
 
 def resolve_state(recorded: MeetingState | None, status: InstanceStatus, previous: str | None) -> MeetingState:

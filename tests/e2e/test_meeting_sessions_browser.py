@@ -15,10 +15,10 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import func, select
 
 from engine.persistence.models import HumanTask, ProcessInstance, User
-from engine.services import demo, instances
+from engine.services import instances
 from tests.e2e.conftest import artifact_path
+from tests.e2e.demo_people import demo_passwords, log_in, start_demo_dossier
 from tests.e2e.test_email_account_browser import complete_task, log_out, open_task, required_label
-from tests.e2e.test_email_account_browser import log_in as log_in_with
 from tests.e2e.test_project_software_account_browser import fill_date
 from tests.engine.test_meeting_sessions import CONNECTED, RECEIVED, REHEARSED, at
 from tests.web.test_sla_pages import use_clock
@@ -30,12 +30,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def passwords(app: Flask) -> dict[str, str]:
     """The demo organisation as `make run` creates it (Văn phòng UBND tỉnh, the district, VNPT)."""
-    with app.app_context(), uow() as work:
-        return {a.username: a.password for a in demo.load(work) if a.password}
-
-
-def log_in(page: Page, passwords: dict[str, str], username: str) -> None:
-    log_in_with(page, username, next(p[1] for p in demo.PEOPLE if p[0] == username), passwords[username])
+    return demo_passwords(app)
 
 
 def do_task(app: Flask, username: str, instance_id: int, element_id: str, data: dict[str, Any]) -> None:
@@ -67,10 +62,7 @@ def test_the_operator_logs_the_session_and_the_office_sees_the_figures(
     page.emulate_media(reduced_motion="reduce")
 
     # ---- Văn phòng UBND tỉnh records the notice ----
-    log_in(page, passwords, "chuyenvien_vpubnd")
-    page.get_by_role("link", name="Khởi tạo hồ sơ").click()
-    page.locator(".procedure-card", has_text="phiên họp trực tuyến có kế hoạch").get_by_role(
-        "button", name="Tạo hồ sơ mới").click()
+    start_demo_dossier(page, passwords, "chuyenvien_vpubnd", "phiên họp trực tuyến có kế hoạch")
     expect(page.get_by_role("heading", name="Gửi văn bản thông tin tổ chức phiên họp")).to_be_visible()
     with app.app_context(), uow() as work:
         instance_id = work.session.scalar(select(func.max(ProcessInstance.id)))

@@ -10,15 +10,13 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Locator, Page, expect
 
-from engine.services import demo
 from engine.settings import Settings
 from tests.e2e.conftest import artifact_path
+from tests.e2e.demo_people import demo_passwords, log_in, start_demo_dossier
 from tests.e2e.test_attachments_browser import pick
 from tests.e2e.test_email_account_browser import choose, complete_task, log_out, open_task, required_label
-from tests.e2e.test_email_account_browser import log_in as log_in_with
 from tests.engine.attachment_files import pdf
 from tests.engine.project_software_server import ProjectSoftwarePeer
-from webapp.platform import uow
 
 pytestmark = pytest.mark.e2e
 
@@ -42,13 +40,7 @@ def settings(db_url: str, peer: ProjectSoftwarePeer) -> Settings:
 @pytest.fixture
 def passwords(app: Flask) -> dict[str, str]:
     """The demo organisation (TTCĐS included) as `make run` creates it: username → password."""
-    with app.app_context(), uow() as work:
-        return {a.username: a.password for a in demo.load(work) if a.password}
-
-
-def log_in(page: Page, passwords: dict[str, str], username: str) -> None:
-    """As a demo person, with the password demo.load gave them."""
-    log_in_with(page, username, next(p[1] for p in demo.PEOPLE if p[0] == username), passwords[username])
+    return demo_passwords(app)
 
 
 def fill_date(field: Locator, day: str) -> None:
@@ -78,10 +70,7 @@ def test_project_software_account_clicked_through_by_each_actor(
     # Bootstrap scrolls smoothly unless motion is reduced; a click scrolled into view mid-animation can miss.
     page.emulate_media(reduced_motion="reduce")
     # ---- the requesting unit (Sở Tài chính) submits the dossier with Biểu 2.1 ----
-    log_in(page, passwords, "donvi")
-    page.get_by_role("link", name="Khởi tạo hồ sơ").click()
-    page.locator(".procedure-card", has_text="phần mềm Quản lý tiến độ dự án").get_by_role(
-        "button", name="Tạo hồ sơ mới").click()
+    start_demo_dossier(page, passwords, "donvi", "phần mềm Quản lý tiến độ dự án")
     expect(page.get_by_role("heading", name="Nộp hồ sơ")).to_be_visible()
     form = page.locator("#form-root")
     expect(form.locator(".fjs-form")).to_be_visible()

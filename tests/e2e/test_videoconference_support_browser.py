@@ -17,12 +17,12 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from engine.persistence.models import HumanTask, User
-from engine.services import attachments, demo, instances
+from engine.services import attachments, instances
 from engine.settings import Settings
 from tests.e2e.conftest import artifact_path
+from tests.e2e.demo_people import demo_passwords, log_in, start_demo_dossier
 from tests.e2e.test_attachments_browser import pick
 from tests.e2e.test_email_account_browser import choose, log_out, open_task, required_label
-from tests.e2e.test_email_account_browser import log_in as log_in_with
 from tests.engine.attachment_files import pdf
 from tests.engine.test_videoconference_support import ACCEPT, ENDPOINTS, LETTER, MEETING, SCAN_FIELD
 from tests.web.test_sla_pages import use_clock
@@ -45,12 +45,7 @@ def settings(db_url: str) -> Settings:
 @pytest.fixture
 def passwords(app: Flask) -> dict[str, str]:
     """The demo organisation as `make run` creates it: username → password."""
-    with app.app_context(), uow() as work:
-        return {a.username: a.password for a in demo.load(work) if a.password}
-
-
-def log_in(page: Page, passwords: dict[str, str], username: str) -> None:
-    log_in_with(page, username, next(p[1] for p in demo.PEOPLE if p[0] == username), passwords[username])
+    return demo_passwords(app)
 
 
 def type_into(field: Locator, text: str) -> None:
@@ -87,10 +82,7 @@ def test_the_officer_registers_on_phu_luc_i_and_ttcds_confirms(
     scan.write_bytes(pdf("Cong van 215/STC-VP"))
 
     # ---- Sở Tài chính's officer fills Phụ lục I ----
-    log_in(page, passwords, "donvi")
-    page.get_by_role("link", name="Khởi tạo hồ sơ").click()
-    page.locator(".procedure-card", has_text=PROCEDURE).get_by_role("button", name="Tạo hồ sơ mới").click()
-    expect(page).to_have_url(re.compile(r"/tasks/\d+$"))
+    start_demo_dossier(page, passwords, "donvi", PROCEDURE)
     expect(page.get_by_role("heading", name="Đăng ký hội nghị (Phụ lục I)")).to_be_visible()
     form = page.locator("#form-root")
     expect(form.locator(".fjs-form")).to_be_visible()

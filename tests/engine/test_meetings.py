@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -153,6 +153,9 @@ def test_the_start_comes_from_hop_luc_else_from_day_and_time() -> None:
     ("08:00", {"gio_ket_thuc": "09:30"}, "09:30"),
     ("08:00", {"gio_ket_thuc": "07:00"}, "11:30"),            # an end before the start is ignored
     ("08:00", {"ket_thuc_luc": "2026-12-03T10:15:00+07:00", "gio_ket_thuc": "09:30"}, "10:15"),
+    ("08:00", {"buoi": "ca_ngay"}, "17:00"),                  # the registered session, as meeting_end reads it
+    ("08:00", {"buoi": "khong_ro"}, "11:30"),                 # an unknown session is not read
+    ("08:00", {"ket_thuc_luc": "2026-12-03T07:00:00+07:00", "buoi": "chieu"}, "17:00"),
 ])
 def test_the_end_rules(start: str, variables: dict[str, Any], end: str) -> None:
     found = facts(ngay_hop="2026-12-03", gio_bat_dau=start, **variables)
@@ -322,7 +325,8 @@ def test_get_refuses_an_unknown_meeting(uow: Uow) -> None:
         meetings.get(u, 12345)
 
 
-def test_session_end_is_timezone_aware() -> None:
-    start = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)  # 08:00 in Đồng Tháp
-    assert meetings.session_end(start, VN) == at("2026-12-03", "11:30")
-    assert meetings.session_end(start + timedelta(hours=9), VN) == start + timedelta(hours=11)  # 17:00 → 19:00
+def test_the_end_is_read_in_the_meetings_zone() -> None:
+    found = facts(hop_luc="2026-12-03T01:00:00Z")  # 08:00 in Đồng Tháp: the morning session
+    assert found.ends_at == at("2026-12-03", "11:30")
+    found = facts(hop_luc="2026-12-03T10:00:00Z")  # 17:00 in Đồng Tháp: two hours
+    assert found.ends_at == at("2026-12-03", "19:00")

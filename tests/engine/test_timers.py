@@ -440,3 +440,37 @@ def test_meeting_time_and_shift_give_vietnam_moments() -> None:
     assert functions["shift"](start, hours=-2) == datetime(2026, 12, 3, 6, 0, tzinfo=VN)
     assert functions["shift"](start.isoformat(), minutes=-30).isoformat() == "2026-12-03T07:30:00+07:00"
     assert functions["shift"]("2026-12-03", days=-1) == datetime(2026, 12, 2, tzinfo=VN)
+
+
+@pytest.mark.parametrize(("start", "end", "buoi", "expected"), [
+    ("08:00", None, None, "11:30"),          # the morning session
+    ("08:00", "", "sang", "11:30"),
+    ("13:30", None, None, "17:00"),          # the afternoon session
+    ("11:45", None, None, "17:00"),          # after 11:30: the afternoon's end
+    ("08:00", None, "ca_ngay", "17:00"),     # the whole day
+    ("09:00", None, "chieu", "17:00"),       # registered for the afternoon: its end, whatever the start
+    ("14:00", None, "sang", "17:00"),        # "sang" changes nothing: the start is in the afternoon
+    ("17:00", None, None, "19:00"),          # at or after 17:00: two hours
+    ("18:30", None, "ca_ngay", "20:30"),
+    ("08:00", "09:30", "ca_ngay", "09:30"),  # the registered end wins
+    ("08:00", "08:00", None, "11:30"),       # an end not after the start is ignored
+    ("10:00", "07:00", "ca_ngay", "17:00"),
+    ("17:30", "17:00", None, "19:30"),
+])
+def test_meeting_end_is_the_registered_end_else_the_sessions(start: str, end: str | None, buoi: str | None,
+                                                             expected: str) -> None:
+    from engine.bpmn.functions import VN, platform_functions
+    meeting_end = platform_functions(lambda: datetime(2026, 12, 1, tzinfo=UTC))["meeting_end"]
+    found = meeting_end("2026-12-03", start, end, buoi)
+    assert found == datetime.fromisoformat(f"2026-12-03T{expected}").replace(tzinfo=VN)
+    assert found.isoformat().endswith("+07:00")
+
+
+def test_meeting_end_refuses_what_it_cannot_read() -> None:
+    from engine.bpmn.functions import meeting_end, session_end
+    with pytest.raises(ValueError, match="buoi"):
+        meeting_end("2026-12-03", "08:00", None, "toi")
+    with pytest.raises(ValueError, match="aware"):
+        session_end(datetime(2026, 12, 3, 8, 0))
+    with pytest.raises(ValueError):
+        meeting_end("2026-12-03", "08:00", "9 giờ")

@@ -25,12 +25,13 @@ from engine.persistence.models import (
     McuAccount,
     McuRoom,
     Meeting,
+    MeetingInvitation,
     Notification,
     ProcedureVersion,
     User,
 )
 from engine.persistence.uow import UnitOfWork
-from engine.services import attachments, instances, list_import
+from engine.services import attachments, instances, invitations, list_import
 from engine.services.calendar import override_loader
 from engine.services.context import Services
 from engine.settings import Settings
@@ -449,6 +450,46 @@ def test_a_noi_tinh_meeting_has_no_phu_luc_ii_and_no_report_without_incidents(  
     completed, _active = services.runtime.element_states(services.runtime.restore(done.version.spec_json,
                                                                                   done.state_json))
     assert "Task_LapKichBan" not in completed and "Task_BaoCaoSuCo" not in completed
+
+
+# ---------------------------------------------------------------- invited units (Huế 279)
+
+
+def test_units_named_on_phu_luc_i_are_invited_once_ttcds_confirms(  # type: ignore[no-untyped-def]
+        uow, services, staff, procedure, clock) -> None:
+    officer = staff["cv_stc"]
+    instance_id, task_id = begin(uow, services, officer)
+    offered = {o["value"] for o in opening(uow, services, task_id)["ds_don_vi"]}
+    assert {"so_yt", "sttt", "ttcds"} <= offered
+    letter = {**LETTER, "van_ban_dang_ky": scanned(uow, services, officer, task_id)}
+    booking = {**letter, **MEETING, "cap_hop": "noi_tinh", "diem_cau": [], "ngay_hop": "2026-12-03"}
+    assert list(refused(uow, services, officer, task_id, {**booking, "don_vi_moi": ["so_yt", "khong_co"]})) == [
+        "don_vi_moi"]
+    complete(uow, services, officer, task_id, {**booking, "don_vi_moi": ["so_yt", "sttt"]})
+    with uow() as u:
+        assert u.session.scalars(select(MeetingInvitation)).all() == []  # not before TTCĐS confirms
+
+    complete(uow, services, staff["cv_ttcds"], the_ready_task(uow, instance_id, "Task_XuLyDangKy").id, ACCEPT)
+    assert run_worker(uow, services) == 4  # confirmation, invitations, room, accounts
+    data = data_of(uow, services, instance_id)
+    assert data["loi_moi"] == [{"don_vi": "so_yt", "ten": "Sở Y tế"},
+                               {"don_vi": "sttt", "ten": "Sở Thông tin và Truyền thông"}]
+    with uow() as u:
+        meeting_id = u.session.scalar(select(Meeting.id).where(Meeting.instance_id == instance_id))
+        assert [(i.unit.code, i.status) for i in invitations.of_meeting(u.session, meeting_id)] == [
+            ("so_yt", "cho_xac_nhan"), ("sttt", "cho_xac_nhan")]
+    for person in ("user:cv_syt", "user:cv_sttt", "user:qt"):  # every person of each invited unit
+        ((subject, body),) = local_messages(uow, person)
+        assert subject.startswith("Giấy mời họp: Hội nghị triển khai") and f"/invitations/{meeting_id}" in body
+    assert local_messages(uow, "user:ld_ttcds") == []
+
+    # An invitee answers on the meeting's page.
+    with uow() as u:
+        invitations.answer(u, services, staff["cv_syt"], meeting_id, "tham_du", chair_name="Võ Minh Dũng",
+                           chair_title="Phó Giám đốc Sở Y tế")
+    with uow() as u:
+        assert [i.status for i in invitations.of_meeting(u.session, meeting_id)] == ["tham_du", "cho_xac_nhan"]
+    assert [t.element_id for t in ready_tasks(uow, instance_id)] == ["Task_VanHanhThu"]
 
 
 # ---------------------------------------------------------------- an MCU over HTTP
