@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, make_url, pool, text
 from sqlalchemy.exc import OperationalError
 
+from engine.services import identity
 from tests.engine.mcu_server import McuPeer
 from tests.engine.project_software_server import ProjectSoftwarePeer
 from tests.smtp_server import SmtpServer, running_smtp
@@ -17,6 +19,18 @@ from tests.smtp_server import SmtpServer, running_smtp
 PG_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
 )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashing() -> Iterator[None]:
+    """Argon2id with its smallest cost in tests: the same algorithm and checks, without the 0.2 s a
+    production-strength hash takes, which every created user and every sign-in would pay.
+    Hashes carry their parameters, so verification is unchanged."""
+    strong, dummy = identity._HASHER, identity._DUMMY_HASH
+    identity._HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    identity._DUMMY_HASH = identity._HASHER.hash("không-có-người-dùng")
+    yield
+    identity._HASHER, identity._DUMMY_HASH = strong, dummy
 
 
 def throwaway_postgres() -> Iterator[str]:

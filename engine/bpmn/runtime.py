@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -394,6 +394,37 @@ class Runtime:
         if failed:
             self.step(workflow)
         return bool(failed)
+
+    def rerun_scripts(self, workflow: BpmnWorkflow, element_ids: Iterable[str]) -> tuple[list[str], dict[str, Any]]:
+        """Run again the code of the named script tasks that have already run, over the instance's
+        current variables, in the order named; returns (the elements run, every variable they set
+        to a new value). Nothing is written into the workflow: the caller writes the values
+        (engine.bpmn.variables.set_variables). A script not reached yet is skipped: it will run
+        with the current data anyway. Each script sees the values the previous ones set. Used when
+        a meeting is postponed (process property `meeting_time_scripts`, docs/modeling.md).
+
+        A script that fails raises WorkflowError naming its element.
+        """
+        current = copy.deepcopy(dict(self.variables(workflow)))
+        ran: list[str] = []
+        changed: dict[str, Any] = {}
+        for element_id in element_ids:
+            done = [t for flow in (workflow, *workflow.subprocesses.values())
+                    for t in flow.get_tasks(state=TaskState.COMPLETED) if _element_id(t) == element_id]
+            script = getattr(done[0].task_spec, "script", None) if done else None
+            if not script:
+                continue
+            context = copy.deepcopy(current)
+            try:
+                self.environment.execute(script, context)
+            except Exception as exc:
+                raise WorkflowError(f"{type(exc).__name__}: {exc}", element_id) from exc
+            for name, value in context.items():
+                if name not in current or current[name] != value:
+                    changed[name] = value
+                    current[name] = value
+            ran.append(element_id)
+        return ran, changed
 
     def element_names(self, bundle_json: str) -> dict[str, str]:
         """BPMN element id → its name in the diagram, for every task of a version (subprocesses too)."""

@@ -10,6 +10,9 @@ task's internal data (engine/bpmn/timers.py: `event_value`). `rearm_timers` comp
 again, from the new values, for the waiting date timers whose expression reads a changed variable
 (`shift(hop_luc, hours=-2)` reads `hop_luc`). Durations and cycles count from when they started
 waiting and are left as they are.
+
+Values script tasks derived from the time are computed again by running those scripts
+(`TIME_SCRIPTS_PROPERTY`, engine.bpmn.runtime.Runtime.rerun_scripts) and written with `set_variables`.
 """
 from __future__ import annotations
 
@@ -23,6 +26,16 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.timers import ClockTimeDate
+
+#: Process property: comma-separated ids of the script tasks that derive values from the meeting's
+#: time (texts, marks); a postponement runs those already run again (docs/modeling.md).
+TIME_SCRIPTS_PROPERTY = "meeting_time_scripts"
+
+
+def time_scripts(properties: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The element ids `meeting_time_scripts` names, in order, without blanks or repeats."""
+    value = str((properties or {}).get(TIME_SCRIPTS_PROPERTY) or "")
+    return tuple(dict.fromkeys(p.strip() for p in value.split(",") if p.strip()))
 
 
 def _workflows(workflow: BpmnWorkflow) -> Iterator[Any]:

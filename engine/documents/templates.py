@@ -9,6 +9,7 @@ sandbox) are refused by name. Problems come back as bilingual `Message`s.
 """
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Iterator
@@ -149,4 +150,13 @@ def _jinja_problems(content: bytes) -> list[Message]:
 
 def check_template(content: bytes, max_bytes: int = MAX_TEMPLATE_BYTES) -> list[Message]:
     """Every reason this DOCX cannot serve as a document template; empty when it can."""
-    return _package_problems(content, max_bytes) or _jinja_problems(content)
+    if len(content) > max_bytes:
+        return _package_problems(content, max_bytes)
+    return list(_content_problems(content))
+
+
+@functools.lru_cache(maxsize=32)
+def _content_problems(content: bytes) -> tuple[Message, ...]:
+    """The checks below the size limit; the same bytes always give the same answer, so publishing
+    again (or procedures sharing a template) checks a template once per process."""
+    return tuple(_package_problems(content, len(content)) or _jinja_problems(content))

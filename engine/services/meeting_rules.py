@@ -6,15 +6,19 @@ one tells every person of every invited unit at once, in the same transaction.
 
 * **Postponement**: a new day and start (an end is optional) and a reason. The instance's variables
   ngay_hop, gio_bat_dau, gio_ket_thuc, hop_luc, ket_thuc_luc take the new time, trang_thai_hop
-  becomes `hoan` and ly_do_hoan keeps the reason (engine.bpmn.variables.set_variables); waiting
-  date timers computed from the old time compute their moment again (`rearm_timers`), deadlines
-  of ready tasks computed from it too; saving the instance moves the calendar's row
-  (engine.services.meetings.sync). Answers already given stay; units may change them.
+  becomes `hoan` and ly_do_hoan keeps the reason (engine.bpmn.variables.set_variables); the
+  script tasks named by the process property `meeting_time_scripts` that have already run compute
+  again from the new time (`thoi_gian_hop`, the marks' texts…) and what they set is written too;
+  waiting date timers computed from the old time compute their moment again (`rearm_timers`),
+  deadlines of ready tasks computed from it too; saving the instance moves the calendar's row
+  (engine.services.meetings.sync). Answers already given stay; units may change them. Documents
+  already issued and an MCU room already created keep the old time: the message says so.
 * **Cancellation**: a reason; trang_thai_hop becomes `huy` (ly_do_huy the reason) and the instance
   is cancelled where it stands (`instances.stop`, as an administrator's cancel).
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,13 +30,14 @@ from sqlalchemy import select
 
 from engine.adapters.notifications import Notifier
 from engine.bpmn.functions import SESSIONS, as_aware, session_end
+from engine.bpmn.runtime import WorkflowError
 from engine.bpmn.sandbox import SandboxError
 from engine.bpmn.timers import TimerValueError
-from engine.bpmn.variables import reads_any, rearm_timers, set_variables
+from engine.bpmn.variables import reads_any, rearm_timers, set_variables, time_scripts
 from engine.domain.enums import InstanceStatus, TaskStatus
 from engine.domain.errors import Conflict, InvalidData
 from engine.domain.messages import Message
-from engine.persistence.models import HumanTask, Meeting, MeetingInvitation, ProcessInstance, User
+from engine.persistence.models import Document, HumanTask, Meeting, MeetingInvitation, ProcessInstance, User
 from engine.persistence.uow import UnitOfWork
 from engine.services import audit, instances, invitations, meeting_documents, meetings
 from engine.services.context import Services
@@ -126,14 +131,51 @@ def _acting(uow: UnitOfWork, services: Services, actor: User, meeting_id: int) -
     return meeting, instance
 
 
-def _refresh_due_dates(uow: UnitOfWork, services: Services, instance: ProcessInstance, workflow: Any) -> None:
+def _refresh_due_dates(uow: UnitOfWork, services: Services, instance: ProcessInstance, workflow: Any,
+                       names: tuple[str, ...]) -> None:
     """Deadlines of ready tasks written from the meeting's time (`shift(hop_luc, hours=-2)`) follow it."""
     rows = {t.spiff_task_id: t for t in uow.session.scalars(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.READY))}
     for ready in services.runtime.ready_human_tasks(workflow):
         row = rows.get(ready.task_id)
-        if row is not None and ready.due_expression and reads_any(ready.due_expression, TIME_VARIABLES):
+        if row is not None and ready.due_expression and reads_any(ready.due_expression, names):
             row.due_at = as_aware(services.runtime.evaluate(workflow, ready.task_id, ready.due_expression))
+
+
+def _rerun_time_scripts(services: Services, instance: ProcessInstance, workflow: Any,
+                        written: Mapping[str, Any]) -> dict[str, Any]:
+    """The procedure's `meeting_time_scripts` already run compute again from the new time; what they
+    set is written into the workflow and returned. The postponement's own values (`written`: the
+    time, `hoan`, the reason) stand over what a script sets (its `trang_thai_hop = "da_xac_nhan"`)."""
+    try:
+        _ran, values = services.runtime.rerun_scripts(workflow, time_scripts(instance.version.properties))
+    except WorkflowError as exc:
+        raise Conflict(Message(
+            f"Không tính lại được các giá trị theo thời gian mới (kịch bản {exc.element_id}): {exc}",
+            f"The values derived from the meeting's time could not be computed (script {exc.element_id}): "
+            f"{exc}")) from exc
+    derived = {k: v for k, v in values.items() if k not in written}
+    set_variables(workflow, derived)
+    return derived
+
+
+def _plain(values: Mapping[str, Any]) -> Any:
+    """JSON for the audit: a value a script set as a date or datetime becomes its ISO text."""
+    return json.loads(json.dumps(dict(values), default=lambda v: v.isoformat() if hasattr(v, "isoformat")
+                                 else str(v)))
+
+
+def _kept_old_time(uow: UnitOfWork, instance: ProcessInstance, variables: Mapping[str, Any]) -> list[str]:
+    """What a postponement does not change, when the instance has it: documents it has issued (the
+    Phụ lục II notice) and a room created on the MCU keep the old time."""
+    kept = [f"văn bản đã phát hành số {d.reference}" + (f" ({d.title})" if d.title else "")
+            for d in uow.session.scalars(select(Document).where(Document.instance_id == instance.id)
+                                         .order_by(Document.id))]
+    room = variables.get("phong_hop_ao")
+    if isinstance(room, Mapping) and room:
+        code = str(room.get("ma") or "").strip()
+        kept.append("phòng họp trực tuyến đã khởi tạo trên MCU" + (f" (mã {code})" if code else ""))
+    return kept
 
 
 def postpone(uow: UnitOfWork, services: Services, notifier: Notifier, actor: User, meeting_id: int, *,
@@ -157,22 +199,31 @@ def postpone(uow: UnitOfWork, services: Services, notifier: Notifier, actor: Use
     after = {"ngay_hop": moved_to.day, "gio_bat_dau": moved_to.start_text, "gio_ket_thuc": moved_to.end_text,
              "hop_luc": moved_to.start.isoformat(), "ket_thuc_luc": moved_to.end.isoformat(),
              "trang_thai_hop": MeetingState.POSTPONED.value, "ly_do_hoan": why}
+    snapshot = dict(current)  # set_variables replaces values: the old objects stay here
     set_variables(workflow, after)
+    derived = _rerun_time_scripts(services, instance, workflow, after)
+    after.update(derived)
+    before.update({k: snapshot.get(k) for k in derived})
+    moved_names = (*TIME_VARIABLES, *derived)
     try:
-        timers = rearm_timers(workflow, TIME_VARIABLES)
-        _refresh_due_dates(uow, services, instance, workflow)
+        timers = rearm_timers(workflow, moved_names)
+        _refresh_due_dates(uow, services, instance, workflow, moved_names)
     except (SandboxError, TimerValueError, ValueError, TypeError) as exc:
         raise Conflict(Message(f"Không tính lại được hẹn giờ của quy trình theo thời gian mới: {exc}",
                                f"The procedure's timers could not be computed for the new time: {exc}")) from exc
     instances.save_state(uow, services, instance, workflow)  # wake-up time, facts, the calendar's row
     event = audit.record(uow.session, actor, "meeting_postpone", instance_id=instance.id,
                          summary=f"Hoãn cuộc họp từ {was} đến {invitations.when_text(meeting, zone)}. Lý do: {why}",
-                         before=before, after=after)
+                         before=_plain(before), after=_plain(after))
     uow.session.flush()
     body = ("Cuộc họp dưới đây được HOÃN, chuyển sang thời gian mới.\n"
             f"{invitations.meeting_lines(meeting, services.settings)}- Thời gian cũ: {was}\n- Lý do hoãn: {why}\n\n"
             "Đơn vị đã trả lời giấy mời có thể thay đổi trả lời trước giờ họp tại: "
             f"{invitations.invitation_url(services.settings, meeting.id)}")
+    kept = _kept_old_time(uow, instance, snapshot)
+    if kept:
+        body += (f"\n\nLưu ý: {'; '.join(kept)} vẫn ghi thời gian cũ ({was}); "
+                 "thời gian họp là thời gian mới nêu trên.")
     delivery = invitations.notify_invitees(uow.session, notifier, meeting, f"meeting-postpone:{event.id}",
                                            f"Hoãn họp: {meeting.title}"[:500], body)
     uow.commit()

@@ -12,6 +12,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.specs.MultiChoice import MultiChoice
@@ -21,6 +22,7 @@ from engine import forms as form_checks
 from engine.bpmn.parser import ExternalServiceTask, XmlRefused, build_specs, parse_xml
 from engine.bpmn.runtime import ASSIGNEE_VARIABLE, GROUP_VARIABLE, spec_bundle
 from engine.bpmn.sandbox import check_expression, check_script
+from engine.bpmn.variables import TIME_SCRIPTS_PROPERTY, time_scripts
 from engine.documents.issuer import TOPIC as DOCUMENT_TOPIC
 from engine.documents.issuer import property_problems
 from engine.documents.templates import check_template, valid_name
@@ -204,6 +206,32 @@ class _Checker:
         element = SimpleNamespace(bpmn_id=model.process_id, name=model.process_id, bpmn_name=model.name)
         self.expression(element, model.properties.get("deadline"), "Thời hạn giải quyết (thuộc tính deadline)",
                         "process deadline (deadline property)")
+        self.time_scripts(element, model)
+
+    def time_scripts(self, element: Any, model: Any) -> None:
+        """`meeting_time_scripts` names script tasks of the procedure: a postponement runs their code again."""
+        if TIME_SCRIPTS_PROPERTY not in model.properties:
+            return
+        named = time_scripts(model.properties)
+        if not named:
+            self.add(element, f"Thuộc tính {TIME_SCRIPTS_PROPERTY} không nêu công việc kịch bản nào "
+                              "(mã các scriptTask, cách nhau bởi dấu phẩy)",
+                     f"Property {TIME_SCRIPTS_PROPERTY} names no script task "
+                     "(the scriptTasks' ids, separated by commas)")
+            return
+        specs = {s.bpmn_id: s for process in (model.spec, *model.subprocess_specs.values())
+                 for s in process.task_specs.values() if getattr(s, "bpmn_id", None)}
+        for element_id in named:
+            spec = specs.get(element_id)
+            if spec is None:
+                self.add(element, f"Thuộc tính {TIME_SCRIPTS_PROPERTY}: quy trình không có phần tử \"{element_id}\"",
+                         f"Property {TIME_SCRIPTS_PROPERTY}: the procedure has no element \"{element_id}\"")
+            elif not isinstance(spec, ScriptTask):
+                name = f" ({spec.bpmn_name})" if spec.bpmn_name else ""
+                self.add(element, f"Thuộc tính {TIME_SCRIPTS_PROPERTY}: \"{element_id}\"{name} không phải công việc "
+                                  "kịch bản (scriptTask); chỉ nêu các kịch bản tính giá trị từ thời gian họp",
+                         f"Property {TIME_SCRIPTS_PROPERTY}: \"{element_id}\"{name} is not a script task "
+                         "(scriptTask); name only the scripts that compute values from the meeting's time")
 
     def service_task(self, spec: Any, camunda: dict[str, str]) -> None:
         if camunda.get("type") != "external":

@@ -29,6 +29,7 @@ def test_leader_filters_the_report_by_unit_and_sees_the_overdue_dossier(
     log_in(page, *LEADER)
     page.get_by_role("link", name="Báo cáo hạn xử lý").click()
     expect(page.get_by_role("heading", name="Báo cáo hạn xử lý")).to_be_visible()
+    page.get_by_label("Quy trình").select_option("email_account")
     page.get_by_label("Đơn vị đề nghị").select_option(label="Sở Tài chính")
     page.get_by_role("button", name="Xem").click()
     expect(page).to_have_url(re.compile(r"unit=so_tc"))

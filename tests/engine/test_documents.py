@@ -306,8 +306,8 @@ def test_phu_luc_iii_reports_incidents_per_endpoint() -> None:
 
 def test_every_shipped_template_passes_the_upload_checks() -> None:
     names = sorted(p.name for p in TEMPLATES.glob("*.docx"))
-    assert names == ["email_account_reply.docx", "phu_luc_ii_kich_ban.docx", "phu_luc_iii_bao_cao_su_co.docx",
-                     "project_software_account_refusal.docx", "thong_bao.docx"]
+    assert names == ["dti_bao_cao_danh_gia.docx", "email_account_reply.docx", "phu_luc_ii_kich_ban.docx",
+                     "phu_luc_iii_bao_cao_su_co.docx", "project_software_account_refusal.docx", "thong_bao.docx"]
     for name in names:
         assert check_template(shipped(name)) == [], name
 

@@ -141,14 +141,14 @@ def test_leaders_see_what_their_unit_oversees_and_administrators_everything(
         identity.create_user(work, "ld_syt", "Trương Văn Tín", PASSWORD, "so_yt", ["lanh_dao"])
         work.commit()
     browser.login("ld_syt")
-    own = browser.client.get("/reports/sla").get_data(as_text=True)  # first procedure, all units
+    own = browser.client.get("/reports/sla?process=email_account").get_data(as_text=True)  # all units
     assert count(own, "sla-running", "state", "qua_han") == 1
     assert [f"/instances/{scenario.overdue_syt}" in r for r in overdue_rows(own)] == [True]
     assert browser.client.get(f"/instances/{scenario.overdue_syt}").status_code == 200
     assert browser.client.get(f"/instances/{scenario.overdue_stc}").status_code == 403
     browser.client.post("/logout", data={"csrf_token": browser.csrf("/")})
     browser.login("qt")
-    everyone = browser.client.get("/reports/sla").get_data(as_text=True)
+    everyone = browser.client.get("/reports/sla?process=email_account").get_data(as_text=True)
     assert count(everyone, "sla-running", "state", "qua_han") == 2
     assert count(everyone, "sla-running", "state", "dung_han") == 1
     assert len(overdue_rows(everyone)) == 3
@@ -163,7 +163,7 @@ def test_report_period_filters_by_day_received(browser: Browser, scenario: Scena
     assert count(html, "sla-running", "state", "qua_han") == 0
     assert count(html, "sla-finished", "outcome", "truoc_han") == 0
     assert "Không có hồ sơ hay công việc nào quá hạn." in html
-    received = browser.client.get("/reports/sla?from=2026-11-26&to=2026-11-26").get_data(as_text=True)
+    received = browser.client.get("/reports/sla?process=email_account&from=2026-11-26&to=2026-11-26").get_data(as_text=True)
     assert count(received, "sla-running", "state", "qua_han") == 1
     assert count(received, "sla-finished", "outcome", "truoc_han") == 1
 
@@ -221,7 +221,7 @@ def test_case_list_shows_deadlines_states_and_outcomes(browser: Browser, scenari
 
 def test_english_report(browser: Browser, scenario: Scenario) -> None:
     browser.login(LEADER[0])
-    html = browser.client.get("/reports/sla?unit=so_tc&lang=en").get_data(as_text=True)
+    html = browser.client.get("/reports/sla?process=email_account&unit=so_tc&lang=en").get_data(as_text=True)
     assert "Deadline report" in html and "Overdue" in html and "Finished early" in html
     assert '<td class="num">2.5</td>' in html
 
