@@ -163,7 +163,8 @@ def test_report_period_filters_by_day_received(browser: Browser, scenario: Scena
     assert count(html, "sla-running", "state", "qua_han") == 0
     assert count(html, "sla-finished", "outcome", "truoc_han") == 0
     assert "Không có hồ sơ hay công việc nào quá hạn." in html
-    received = browser.client.get("/reports/sla?process=email_account&from=2026-11-26&to=2026-11-26").get_data(as_text=True)
+    received = browser.client.get("/reports/sla?process=email_account&from=2026-11-26&to=2026-11-26")
+    received = received.get_data(as_text=True)
     assert count(received, "sla-running", "state", "qua_han") == 1
     assert count(received, "sla-finished", "outcome", "truoc_han") == 1
 
