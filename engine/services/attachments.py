@@ -77,17 +77,11 @@ def value_of(attachment: Attachment) -> files.FileValue:
 # ---------------------------------------------------------------- upload and removal
 
 
-def upload(uow: UnitOfWork, services: Services, user: User, task_id: int, *, field_id: str, key: str,
-           file_name: str, content: bytes) -> files.FileValue:
-    """Check and store one file for a file field of the task's form; nothing is stored when refused.
+def checked_file(file_name: str, content: bytes, limit: int) -> tuple[str, files.FileKind]:
+    """The clean name and the kind (by content) of an acceptable upload; InvalidData saying why otherwise.
 
-    `content` may be read one byte past the limit, so an oversized file is told apart.
+    Every upload goes through this: form fields, meeting documents, DTI evidence.
     """
-    task = instances.ready_task(uow, user, task_id)
-    field = files.file_field(instances.form_schema(task), field_id, key)
-    if field is None or field.get("readonly") or field.get("disabled"):
-        raise InvalidData(no_field(key or field_id))
-    limit = services.settings.max_attachment_bytes
     name = files.clean_name(file_name or "")
     if not name:
         raise InvalidData(NO_FILE)
@@ -101,6 +95,21 @@ def upload(uow: UnitOfWork, services: Services, user: User, task_id: int, *, fie
         raise InvalidData(exc.message) from None
     if files.extension(name) not in kind.extensions:
         raise InvalidData(wrong_extension(name, kind))
+    return name, kind
+
+
+def upload(uow: UnitOfWork, services: Services, user: User, task_id: int, *, field_id: str, key: str,
+           file_name: str, content: bytes) -> files.FileValue:
+    """Check and store one file for a file field of the task's form; nothing is stored when refused.
+
+    `content` may be read one byte past the limit, so an oversized file is told apart.
+    """
+    task = instances.ready_task(uow, user, task_id)
+    field = files.file_field(instances.form_schema(task), field_id, key)
+    if field is None or field.get("readonly") or field.get("disabled"):
+        raise InvalidData(no_field(key or field_id))
+    limit = services.settings.max_attachment_bytes
+    name, kind = checked_file(file_name, content, limit)
     allowed = files.field_kinds(field)
     if kind not in allowed:
         raise InvalidData(files.wrong_kind(allowed))

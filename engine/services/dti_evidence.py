@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 from engine.domain.dti import ChangeKind, UnitPhase
 from engine.domain.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.domain.messages import Message
-from engine.forms import files
 from engine.persistence.models import Attachment, DtiEvidence, DtiIndicator, DtiRound, DtiRoundUnit, DtiScore, User
 from engine.persistence.uow import UnitOfWork
 from engine.services import attachments, dti_access, dti_scores, dti_sheet
@@ -57,24 +56,6 @@ class EvidenceFile:
     created_at: datetime
 
 
-def _checked(name: str, content: bytes, limit: int) -> tuple[str, files.FileKind]:
-    """The clean name and kind of an acceptable file; InvalidData saying why otherwise."""
-    clean = files.clean_name(name or "")
-    if not clean:
-        raise InvalidData(attachments.NO_FILE)
-    if not content:
-        raise InvalidData(attachments.EMPTY_FILE)
-    if len(content) > limit:
-        raise InvalidData(attachments.too_large(limit))
-    try:
-        kind = files.detect(content)
-    except files.FileRefused as exc:
-        raise InvalidData(exc.message) from None
-    if files.extension(clean) not in kind.extensions:
-        raise InvalidData(attachments.wrong_extension(clean, kind))
-    return clean, kind
-
-
 def _may_add(uow: UnitOfWork, actor: User, participant: DtiRoundUnit, score_adjusted: bool) -> None:
     phase = participant.phase
     if phase == UnitPhase.RESPONSE.value and not score_adjusted:
@@ -94,7 +75,7 @@ def upload(uow: UnitOfWork, services: Services, actor: User, round_id: int, unit
     score = uow.session.scalar(select(DtiScore).where(
         DtiScore.round_unit_id == participant.id, DtiScore.indicator_id == indicator.id))
     _may_add(uow, actor, participant, dti_sheet.is_adjusted(score))
-    name, kind = _checked(file_name, content, services.settings.max_attachment_bytes)
+    name, kind = attachments.checked_file(file_name, content, services.settings.max_attachment_bytes)
     count = uow.session.scalar(select(func.count(DtiEvidence.id)).where(
         DtiEvidence.round_unit_id == participant.id, DtiEvidence.indicator_id == indicator.id)) or 0
     if count >= MAX_FILES_PER_INDICATOR:

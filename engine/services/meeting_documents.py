@@ -31,7 +31,6 @@ from engine.adapters.notifications import Notifier
 from engine.adapters.registry import build_notifier
 from engine.domain.errors import Conflict, InvalidData, NotFound
 from engine.domain.messages import Message
-from engine.forms import files
 from engine.persistence.models import Attachment, Meeting, Notification, ProcessInstance, User
 from engine.persistence.uow import UnitOfWork
 from engine.services import attachments, audit, invitations
@@ -171,25 +170,6 @@ def document_for(uow: UnitOfWork, user: User, meeting_id: int, ref: str) -> Atta
 # ---------------------------------------------------------------- sending
 
 
-def _checked(services: Services, file_name: str, content: bytes) -> tuple[str, files.FileKind]:
-    """The file's clean name and kind, by the same rules as files attached in forms."""
-    limit = services.settings.max_attachment_bytes
-    name = files.clean_name(file_name or "")
-    if not name:
-        raise InvalidData(attachments.NO_FILE)
-    if not content:
-        raise InvalidData(attachments.EMPTY_FILE)
-    if len(content) > limit:
-        raise InvalidData(attachments.too_large(limit))
-    try:
-        kind = files.detect(content)
-    except files.FileRefused as exc:
-        raise InvalidData(exc.message) from None
-    if files.extension(name) not in kind.extensions:
-        raise InvalidData(attachments.wrong_extension(name, kind))
-    return name, kind
-
-
 def upload(uow: UnitOfWork, services: Services, notifier: Notifier, actor: User, meeting_id: int, *,
            file_name: str, content: bytes) -> tuple[MeetingDocument, Delivery]:
     """The host side sends one document to the meeting; every person of the invited units is told.
@@ -198,7 +178,7 @@ def upload(uow: UnitOfWork, services: Services, notifier: Notifier, actor: User,
     meeting, _instance = invitations.host_meeting(uow, actor, meeting_id)
     if meeting.state in NO_UPLOADS:
         raise Conflict(CLOSED)
-    name, kind = _checked(services, file_name, content)
+    name, kind = attachments.checked_file(file_name, content, services.settings.max_attachment_bytes)
     limit = services.settings.max_attachment_bytes
     count, total = uow.session.execute(
         select(func.count(Attachment.id), func.coalesce(func.sum(Attachment.size), 0))
