@@ -81,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         health,
         incidents,
         instances,
+        knowledge_base,
         meeting_rules,
         meetings,
         notifications,
@@ -90,7 +91,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         tasks,
     )
     for module in (auth, procedures, tasks, instances, admin, calendar_admin, reports, health, exports,
-                   incidents, attachments, meetings, meeting_rules, dti):
+                   incidents, attachments, meetings, meeting_rules, dti, knowledge_base):
         app.register_blueprint(module.bp)
     for module in (credentials, notifications, api, errors, formatting, security, cli):
         module.init_app(app)

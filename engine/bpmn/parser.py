@@ -22,9 +22,15 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaIntermediateCatchEventParser,
     CamundaStartEventParser,
 )
-from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser, UserTaskParser
+from SpiffWorkflow.camunda.parser.task_spec import (
+    CAMUNDA_MODEL_NS,
+    BusinessRuleTaskParser,
+    CamundaTaskParser,
+    UserTaskParser,
+)
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
+from engine.bpmn.decisions import PlatformBusinessRuleTask, normalize_entry
 from engine.bpmn.timers import clocked
 from engine.safe_xml import XmlRefused, parse_xml
 
@@ -104,6 +110,16 @@ class PlatformTaskParser(_ExtensionsMixin, CamundaTaskParser):
     pass
 
 
+class PlatformBusinessRuleTaskParser(_ExtensionsMixin, BusinessRuleTaskParser):
+    """`camunda:decisionRef` names the decision (its id in a .dmn file of the same version)."""
+
+    def create_task(self) -> Any:
+        decision_ref = self.get_decision_ref(self.node)
+        return PlatformBusinessRuleTask(self.spec, self.bpmn_id,
+                                        dmnEngine=self.process_parser.parser.get_engine(decision_ref, self.node),
+                                        **self.bpmn_attributes)
+
+
 class _ClockedTimersMixin:
     """Timer definitions that run on the platform's clock (see engine/bpmn/timers.py)."""
 
@@ -138,7 +154,24 @@ class PlatformParser(CamundaParser):
         full_tag("intermediateCatchEvent"): (PlatformIntermediateCatchEventParser, IntermediateCatchEvent),
         full_tag("boundaryEvent"): (PlatformBoundaryEventParser, BoundaryEvent),
         full_tag("eventBasedGateway"): (PlatformEventBasedGatewayParser, EventBasedGateway),
+        full_tag("businessRuleTask"): (PlatformBusinessRuleTaskParser, PlatformBusinessRuleTask),
     }
+
+    def get_engine(self, decision_ref: str, node: Any) -> Any:
+        """The decision's engine, its input entries written as the platform reads them (decisions.py)."""
+        dmn_parser = self.dmn_parsers.get(decision_ref)
+        if dmn_parser is not None:
+            dmn_parser.parse()
+            if not dmn_parser.decision.decisionTables:
+                raise ValidationException(f"Decision {decision_ref} has no decision table",
+                                          node=node, file_name=dmn_parser.filename)
+        engine = super().get_engine(decision_ref, node)
+        if not engine.decision_table.name:  # messages name the table by its decision's name
+            engine.decision_table.name = dmn_parser.get_name() or decision_ref  # type: ignore[union-attr]
+        for rule in engine.decision_table.rules:
+            for entry in rule.inputEntries:
+                entry.lhs = [normalize_entry(text) for text in entry.lhs]
+        return engine
 
 
 @dataclass

@@ -20,9 +20,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefi
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.user_task import UserTask
+from SpiffWorkflow.dmn.serializer.task_spec import BaseBusinessRuleTaskConverter
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn.decisions import PlatformBusinessRuleTask
 from engine.bpmn.parser import ExternalServiceTask, ParsedModel
 from engine.bpmn.sandbox import RestrictedEnvironment, SandboxError
 from engine.bpmn.timers import CLOCKED, fire_at
@@ -61,6 +63,7 @@ class _SharedSpecWorkflowConverter(BpmnWorkflowConverter):
 def _make_serializer() -> BpmnWorkflowSerializer:
     config = dict(CAMUNDA_CONFIG)
     config[ExternalServiceTask] = BpmnTaskSpecConverter
+    config[PlatformBusinessRuleTask] = BaseBusinessRuleTaskConverter
     config[BpmnWorkflow] = _SharedSpecWorkflowConverter
     registry = BpmnWorkflowSerializer.configure(config)
     # Registered after the library's under the same names, so that stored specs (which name

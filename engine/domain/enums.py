@@ -36,12 +36,14 @@ class Role(str, enum.Enum):
     VAN_THU = "van_thu"
     QUAN_TRI = "quan_tri"
     KY_THUAT = "ky_thuat"  # technicians on duty for videoconferences (Trung tâm Chuyển đổi số)
+    TONG_DAI_VIEN = "tong_dai_vien"  # operators of the public-service hotline 1022 (docs/hotline.md)
 
     @property
     def label_vi(self) -> str:
         return {
             "chuyen_vien": "Chuyên viên", "lanh_dao": "Lãnh đạo",
             "van_thu": "Văn thư", "quan_tri": "Quản trị hệ thống", "ky_thuat": "Kỹ thuật viên",
+            "tong_dai_vien": "Điện thoại viên",
         }[self.value]
 
 

@@ -663,3 +663,28 @@ class DtiEvidence(Base):
     phase: Mapped[str] = mapped_column(String(24))
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class KbArticle(Base):
+    """Cơ sở dữ liệu hỏi đáp of the hotline 1022: a question and its answer in one field (engine.domain.hotline).
+
+    `search_question` and `search_text` are the question, and the question with the answer and keywords,
+    in lower-case ASCII words (diacritics removed, đ → d) between single spaces with a space at each end,
+    so a portable LIKE '% word%' finds a word's start with or without diacritics. The service
+    (engine.services.knowledge_base) keeps them in step with the text on every save.
+    """
+
+    __tablename__ = "kb_articles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    field: Mapped[str] = mapped_column(String(32), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[str] = mapped_column(String(500), default="")
+    search_question: Mapped[str] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text)
+    is_published: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author_name: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

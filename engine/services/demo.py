@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from engine.domain.enums import Role
-from engine.persistence.models import MailAccount, User
+from engine.persistence.models import KbArticle, MailAccount, User, utcnow
 from engine.persistence.uow import UnitOfWork
-from engine.services import identity
+from engine.services import identity, knowledge_base
 
 UNITS = [
     ("sttt", "Sở Thông tin và Truyền thông"),
@@ -22,6 +22,8 @@ UNITS = [
     ("vnpt", "VNPT Đồng Tháp"),
     # Chỉ số chuyển đổi số (dti_assessment): the chairman of UBND tỉnh approves the ranking (DTI_APPROVER_UNIT).
     ("ubnd_tinh", "UBND tỉnh Đồng Tháp"),
+    # Tổng đài 1022 (1244/QĐ-UBND): its operators work at the centre for administrative procedures.
+    ("ttpvhcc", "Trung tâm Kiểm soát thủ tục hành chính và Phục vụ hành chính công"),
 ]
 # (username, full name, unit, roles): one per role and lane of the bundled procedures. Each gets the
 # address username@DEMO_DOMAIN, where their notifications (one-time password links among them) go.
@@ -54,6 +56,21 @@ PEOPLE = [
     # DTI: lanhdao/chuyenvien (Sở TT&TT) import the index set, open the round and evaluate; donvi, donvi_yte and
     # chuyenvien_huyen self-assess their units; the chairman approves.
     ("chutich", "Lê Văn Chánh", "ubnd_tinh", ["lanh_dao"]),
+    # Tổng đài 1022: the operator writes, publishes and searches the knowledge base (docs/hotline.md).
+    ("tongdai", "Đinh Thị Thoại", "ttpvhcc", ["tong_dai_vien"]),
+]
+# A few knowledge-base articles of the hotline 1022, published (field, question, answer, keywords).
+KB_ARTICLES = [
+    ("thu_tuc_hanh_chinh", "Tra cứu tình trạng hồ sơ thủ tục hành chính đã nộp bằng cách nào?",
+     "Nhập mã hồ sơ ghi trên giấy tiếp nhận tại Cổng dịch vụ công của tỉnh, mục Tra cứu hồ sơ; hoặc gọi 1022 và "
+     "đọc mã hồ sơ để điện thoại viên tra cứu giúp.", "tra cứu hồ sơ, mã hồ sơ, tình trạng"),
+    ("thu_tuc_hanh_chinh", "Thủ tục cấp giấy phép xây dựng nhà ở riêng lẻ cần những giấy tờ gì?",
+     "Đơn đề nghị cấp giấy phép xây dựng, bản sao giấy chứng nhận quyền sử dụng đất và hai bộ bản vẽ thiết kế. "
+     "Nộp tại Bộ phận Một cửa cấp huyện hoặc qua dịch vụ công trực tuyến; thời hạn giải quyết 15 ngày.",
+     "giấy phép xây dựng, nhà ở"),
+    ("dien", "Khu vực bị cúp điện đột xuất thì báo ở đâu?",
+     "Gọi tổng đài chăm sóc khách hàng của Điện lực hoặc 1022; điện thoại viên chuyển phản ánh cho Công ty Điện lực "
+     "để khắc phục.", "mất điện, cúp điện"),
 ]
 
 
@@ -88,5 +105,13 @@ def load(uow: UnitOfWork) -> list[DemoAccount]:
             uow.add(MailAccount(address=email, display_name=full_name, unit_name=unit_names[unit]))
         accounts.append(DemoAccount(username, full_name, units[unit].name,
                                     ", ".join(Role(r).label_vi for r in roles), password, email))
+    uow.session.flush()
+    if uow.session.scalar(select(KbArticle.id).limit(1)) is None:
+        author = uow.session.scalar(select(User).where(User.username == "tongdai"))
+        for field, question, answer, keywords in KB_ARTICLES:
+            article = KbArticle(author_id=author.id if author else None, author_name=author.full_name if author else "",
+                                is_published=True, published_at=utcnow())
+            knowledge_base.fill(article, field, question, answer, keywords, utcnow())
+            uow.add(article)
     uow.commit()
     return accounts

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,6 +19,7 @@ from SpiffWorkflow.specs.MultiChoice import MultiChoice
 from sqlalchemy import func, select
 
 from engine import forms as form_checks
+from engine.bpmn.decisions import PlatformBusinessRuleTask, cell_problem, table_problems
 from engine.bpmn.parser import ExternalServiceTask, XmlRefused, build_specs, parse_xml
 from engine.bpmn.runtime import ASSIGNEE_VARIABLE, GROUP_VARIABLE, spec_bundle
 from engine.bpmn.sandbox import check_expression, check_script
@@ -35,6 +36,8 @@ from engine.persistence.uow import UnitOfWork
 from engine.services import audit, schedules
 
 FORM_PREFIX = "camunda-forms:deployment:"
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 # SpiffWorkflow names its own start and end tasks so; a BPMN element with one of these ids
 # silently replaces them and the process never runs.
 RESERVED_IDS = frozenset({"Start", "End", "Root"})
@@ -101,6 +104,7 @@ class _Checker:
         self.problems: list[Problem] = []
         self.used_forms: dict[str, dict[str, Any]] = {}
         self.used_templates: dict[str, bytes] = {}
+        self.checked_tables: set[int] = set()
 
     def add(self, spec: Any, vi: str, en: str) -> None:
         self.problems.append(Problem(spec.bpmn_id or spec.name, spec.bpmn_name or "", Message(vi, en)))
@@ -124,6 +128,8 @@ class _Checker:
                                "dùng camunda:type=\"external\" và camunda:topic",
                          f"camunda:{attr} (Java delegates/expressions) is not supported; "
                          "use camunda:type=\"external\" with camunda:topic")
+        if isinstance(spec, PlatformBusinessRuleTask):
+            self.business_rule_task(spec)
         if isinstance(spec, UserTask):
             self.user_task(spec, camunda)
         elif isinstance(spec, ExternalServiceTask):
@@ -147,6 +153,15 @@ class _Checker:
                 self.expression(spec, timer.expression,
                                 "Hẹn giờ (biểu thức Python, chuỗi ISO-8601 đặt trong ngoặc kép)",
                                 "timer (a Python expression; quote ISO-8601 text)")
+
+    def business_rule_task(self, spec: Any) -> None:
+        """Its decision table's hit policy and every cell, checked in the sandbox (engine/bpmn/decisions.py)."""
+        table = spec.dmnEngine.decision_table
+        if id(table) in self.checked_tables:
+            return
+        self.checked_tables.add(id(table))
+        for message in table_problems(table):
+            self.add(spec, message.vi, message.en)
 
     def user_task(self, spec: Any, camunda: dict[str, str]) -> None:
         lane = spec.extensions.get("lane_properties", {})
@@ -292,7 +307,93 @@ def _load_forms(files: Mapping[str, bytes], forms_dir: Path | None,
     return found
 
 
-def _parse_models(files: Mapping[str, bytes], problems: list[Problem]) -> list[Any]:
+def _local(node: Any) -> str:
+    return etree.QName(node).localname if isinstance(node.tag, str) else ""
+
+
+def decision_refs(tree: etree._ElementTree) -> list[tuple[Any, str]]:
+    """(businessRuleTask element, its camunda:decisionRef) for every business rule task of a diagram."""
+    return [(node, (node.get(f"{{{CAMUNDA_NS}}}decisionRef") or "").strip())
+            for node in tree.getroot().iter(f"{{{BPMN_NS}}}businessRuleTask")]
+
+
+def decision_ids(tree: etree._ElementTree) -> list[str]:
+    """The ids of the decisions a DMN file holds."""
+    return [node.get("id") or "" for node in tree.getroot() if _local(node) == "decision"]
+
+
+def _output_cells(decision: Any, table: Any) -> list[Message]:
+    """Output cells SpiffWorkflow could not even parse: FEEL/JUEL notation, Python syntax errors."""
+    label = table.get("name") or decision.get("name") or decision.get("id") or ""
+    names = [o.get("label") or o.get("name") or o.get("id") for o in table if _local(o) == "output"]
+    found = []
+    for row, rule in enumerate((r for r in table if _local(r) == "rule"), start=1):
+        for column, entry in enumerate(e for e in rule if _local(e) == "outputEntry"):
+            text = "".join(t.text or "" for t in entry if _local(t) == "text").strip()
+            name = names[column] if column < len(names) else str(column + 1)
+            problem = cell_problem(label, text, text, f"dòng {row}, kết quả «{name}»", f"row {row}, output «{name}»")
+            if text and problem is not None:
+                found.append(problem)
+    return found
+
+
+def _decision_problems(bpmn: Mapping[str, etree._ElementTree], dmn: Mapping[str, etree._ElementTree],
+                       problems: list[Problem]) -> dict[str, etree._ElementTree]:
+    """Every decisionRef names a decision of exactly one .dmn file holding one decision table the platform
+    runs; returns the .dmn files the diagram uses (the others of the upload are left out)."""
+    owners: dict[str, list[str]] = {}
+    for name, tree in dmn.items():
+        ids = decision_ids(tree)
+        if len(ids) != 1:
+            problems.append(_file_problem(
+                name, f"Tệp bảng quyết định phải có đúng một quyết định (decision), tệp này có {len(ids)}",
+                f"A decision file must hold exactly one decision, this one holds {len(ids)}"))
+            continue
+        owners.setdefault(ids[0], []).append(name)
+    used: dict[str, etree._ElementTree] = {}
+    for tree in bpmn.values():
+        for node, ref in decision_refs(tree):
+            where = (node.get("id") or "", node.get("name") or "")
+            if not ref:
+                problems.append(Problem(*where, Message(
+                    "Công việc quy tắc nghiệp vụ (businessRuleTask) chưa nêu bảng quyết định "
+                    "(camunda:decisionRef = mã quyết định trong tệp .dmn)",
+                    "The business rule task names no decision table "
+                    "(camunda:decisionRef = the decision's id in a .dmn file)")))
+                continue
+            found = owners.get(ref, [])
+            if not found:
+                problems.append(Problem(*where, Message(
+                    f"camunda:decisionRef=\"{ref}\": không có tệp .dmn nào chứa quyết định mã \"{ref}\" "
+                    "trong bộ tệp công bố",
+                    f"camunda:decisionRef=\"{ref}\": no .dmn file of the publication holds a decision "
+                    f"with id \"{ref}\"")))
+                continue
+            if len(found) > 1:
+                problems.append(Problem(*where, Message(
+                    f"Quyết định \"{ref}\" có trong nhiều tệp: {', '.join(sorted(found))}",
+                    f"Decision \"{ref}\" is in several files: {', '.join(sorted(found))}")))
+                continue
+            used[found[0]] = dmn[found[0]]
+            decision = next(n for n in dmn[found[0]].getroot() if _local(n) == "decision")
+            tables = [n for n in decision if _local(n) == "decisionTable"]
+            if len(tables) != 1:
+                problems.append(Problem(*where, Message(
+                    f"Quyết định \"{ref}\" ({found[0]}) phải là một bảng quyết định (decision table)",
+                    f"Decision \"{ref}\" ({found[0]}) must be one decision table")))
+            else:
+                problems.extend(Problem(*where, message) for message in _output_cells(decision, tables[0]))
+            if len(tables) == 1 and tables[0].get("aggregation"):
+                problems.append(Problem(*where, Message(
+                    f"Bảng quyết định \"{ref}\": gộp kết quả {tables[0].get('aggregation')} (COLLECT) không được "
+                    "hỗ trợ; bỏ gộp, mỗi kết quả là một danh sách",
+                    f"Decision table \"{ref}\": aggregation {tables[0].get('aggregation')} (COLLECT) is not "
+                    "supported; remove it, each output is then a list")))
+    return used
+
+
+def _parse_models(files: Mapping[str, bytes], problems: list[Problem], used_dmn: dict[str, bytes]) -> list[Any]:
+    """The diagram's process specs (with the decision tables it uses, put into `used_dmn`)."""
     bpmn: dict[str, etree._ElementTree] = {}
     dmn: dict[str, etree._ElementTree] = {}
     for name, content in files.items():
@@ -316,6 +417,10 @@ def _parse_models(files: Mapping[str, bytes], problems: list[Problem]) -> list[A
                     f"Element id \"{node.get('id')}\" is reserved by the engine; rename it")))
     if problems:
         return []
+    dmn = _decision_problems(bpmn, dmn, problems)
+    if problems:
+        return []
+    used_dmn.update({name: files[name] for name in sorted(dmn)})
     try:
         models = build_specs(bpmn, dmn)
     except SpiffWorkflowException as exc:
@@ -339,6 +444,8 @@ class Checked:
     #: DOCX templates the document steps use, by file name.
     templates: dict[str, bytes]
     problems: list[Problem]
+    #: The .dmn files its business rule tasks use, by file name.
+    decisions: dict[str, bytes] = field(default_factory=dict)
 
 
 def check(files: Mapping[str, bytes], forms_dir: Path | None, topics: Iterable[str], max_bytes: int,
@@ -358,7 +465,8 @@ def check(files: Mapping[str, bytes], forms_dir: Path | None, topics: Iterable[s
     if problems:
         return Checked(None, {}, {}, problems)
     available = _load_forms(files, forms_dir, problems)
-    models = _parse_models(files, problems)
+    decisions: dict[str, bytes] = {}
+    models = _parse_models(files, problems, decisions)
     if not models:
         return Checked(None, {}, {}, problems)
     model = models[0]
@@ -367,17 +475,22 @@ def check(files: Mapping[str, bytes], forms_dir: Path | None, topics: Iterable[s
                  *(s for sub in model.subprocess_specs.values() for s in sub.task_specs.values())]:
         checker.check(spec)
     checker.process(model)
-    return Checked(model, checker.used_forms, checker.used_templates, problems + checker.problems)
+    return Checked(model, checker.used_forms, checker.used_templates, problems + checker.problems, decisions)
 
 
-def content_hash(bpmn: bytes, used_forms: Mapping[str, Any], templates: Mapping[str, bytes] | None = None) -> str:
-    """SHA-256 of what a version runs: the diagram, its forms and its templates (a changed template
-    is a new version). Without templates the hash is the one earlier versions got."""
+def content_hash(bpmn: bytes, used_forms: Mapping[str, Any], templates: Mapping[str, bytes] | None = None,
+                 decisions: Mapping[str, bytes] | None = None) -> str:
+    """SHA-256 of what a version runs: the diagram, its forms, its templates and its decision tables (a
+    changed template or table is a new version). Without templates and tables the hash is the one
+    earlier versions got."""
     digest = hashlib.sha256(bpmn)
     digest.update(json.dumps(used_forms, sort_keys=True, ensure_ascii=False).encode())
     if templates:
         sums = {name: hashlib.sha256(content).hexdigest() for name, content in templates.items()}
         digest.update(json.dumps(sums, sort_keys=True).encode())
+    if decisions:
+        sums = {name: hashlib.sha256(content).hexdigest() for name, content in decisions.items()}
+        digest.update(b"dmn" + json.dumps(sums, sort_keys=True).encode())
     return digest.hexdigest()
 
 
@@ -397,7 +510,7 @@ def publish(uow: UnitOfWork, files: Mapping[str, bytes], actor: User | None, *,
         raise PublishRefused(Message("Quy trình chưa đạt yêu cầu để công bố.",
                                      "The procedure is not ready to publish."), problems)
     bpmn_name, bpmn = next((n, c) for n, c in files.items() if n.endswith(".bpmn"))
-    digest = content_hash(bpmn, used_forms, checked.templates)
+    digest = content_hash(bpmn, used_forms, checked.templates, checked.decisions)
     session = uow.session
     latest = session.scalar(select(ProcedureVersion).where(ProcedureVersion.process_id == model.process_id)
                             .order_by(ProcedureVersion.version.desc()).limit(1))
@@ -424,6 +537,29 @@ def publish(uow: UnitOfWork, files: Mapping[str, bytes], actor: User | None, *,
 
 
 def bundled_procedures(processes_dir: Path) -> list[dict[str, bytes]]:
-    """One file set per bundled .bpmn (DMN files beside it go with every set)."""
-    dmn = {p.name: p.read_bytes() for p in sorted(processes_dir.glob("*.dmn"))}
-    return [{p.name: p.read_bytes(), **dmn} for p in sorted(processes_dir.glob("*.bpmn"))]
+    """One file set per bundled .bpmn, with the .dmn files beside it whose decisions its business rule
+    tasks name (camunda:decisionRef → decision id). A .dmn file that cannot be read goes with every
+    diagram naming a decision no readable file holds, so that publishing shows why."""
+    by_decision: dict[str, dict[str, bytes]] = {}
+    unreadable: dict[str, bytes] = {}
+    for path in sorted(processes_dir.glob("*.dmn")):
+        content = path.read_bytes()
+        try:
+            ids = decision_ids(parse_xml(content))
+        except XmlRefused:
+            unreadable[path.name] = content
+            continue
+        for decision in ids:
+            by_decision.setdefault(decision, {})[path.name] = content
+    sets = []
+    for path in sorted(processes_dir.glob("*.bpmn")):
+        content = path.read_bytes()
+        files = {path.name: content}
+        try:
+            refs = [ref for _node, ref in decision_refs(parse_xml(content))]
+        except XmlRefused:
+            refs = []
+        for ref in refs:
+            files.update(by_decision.get(ref, unreadable))
+        sets.append(files)
+    return sets

@@ -160,6 +160,7 @@ def test_openapi_spec_lists_every_endpoint(client: FlaskClient) -> None:
         ("/api/v1/dti/rounds/{round_id}/units/{unit_code}/evidence/{evidence_id}", "delete"),
         ("/api/v1/dti/rounds/{round_id}/ranking", "get"), ("/api/v1/dti/rounds/{round_id}/ranking.xlsx", "get"),
         ("/api/v1/dti/rounds/{round_id}/units/{unit_code}/report.docx", "get"),
+        ("/api/v1/kb/articles", "get"),
     }
     assert {(p, m) for p, ops in paths.items() for m in ops if m != "parameters"} == expected
     for path, method in expected:

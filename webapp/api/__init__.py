@@ -14,6 +14,7 @@ from webapp.api import (
     dti,
     incidents,
     instances,
+    knowledge_base,
     meeting_rules,
     meetings,
     processes,
@@ -24,7 +25,7 @@ from webapp.api.schemas import ErrorSchema
 from webapp.extensions import csrf
 
 BLUEPRINTS = (auth.blp, processes.blp, instances.blp, tasks.blp, calendar.blp, documents.blp, attachments.blp,
-              incidents.blp, meetings.blp, meeting_rules.blp, dti.blp)
+              incidents.blp, meetings.blp, meeting_rules.blp, dti.blp, knowledge_base.blp)
 
 
 class PlatformApi(Api):
