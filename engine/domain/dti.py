@@ -147,12 +147,17 @@ def points(value: object) -> int:
         raise PointsError(NOT_A_NUMBER)
     if number < 0:
         raise PointsError(NEGATIVE)
-    centi = number * 100
-    if centi != centi.to_integral_value():
+    # Decimal arithmetic rounds to 28 digits: "99999.999999999999999999999999" * 100 would become a whole
+    # 10000000. The digits themselves say how many decimals were typed; the bounds are compared exactly.
+    _sign, digits, exponent = number.as_tuple()
+    significant = len(digits)
+    while significant > 1 and digits[significant - 1] == 0:  # 2.500 has one decimal
+        significant -= 1
+    if number and -int(exponent) - (len(digits) - significant) > 2:
         raise PointsError(TOO_PRECISE)
-    if centi > MAX_POINTS_CENTI:
+    if number > Decimal(MAX_POINTS_CENTI) / 100:
         raise PointsError(TOO_LARGE)
-    return int(centi)
+    return int(number.scaleb(2))
 
 
 def as_points(centi: int | None) -> Decimal | None:

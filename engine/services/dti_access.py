@@ -113,6 +113,20 @@ def may_do(uow: UnitOfWork, user: User, task_id: int | None) -> bool:
         or_(TaskCandidate.unit_id.is_(None), TaskCandidate.unit_id == user.unit_id)))))
 
 
+def check_unit_side(uow: UnitOfWork, user: User, participant: DtiRoundUnit, refusal: Message) -> None:
+    """Before anything about the unit's sheet is told (its phase, its files, its indicators): the user is one
+    of the unit's own people, or holds the unit's current step. Someone else learns only 403."""
+    if user.unit_id != participant.unit_id and not may_do(uow, user, participant.task_id):
+        raise Forbidden(refusal)
+
+
+def check_evaluator_side(uow: UnitOfWork, user: User, round_: DtiRound, participant: DtiRoundUnit,
+                         refusal: Message) -> None:
+    """The same for the experts' side: an evaluator of the round, or the holder of the unit's current step."""
+    if not is_evaluator(user, round_) and not may_do(uow, user, participant.task_id):
+        raise Forbidden(refusal)
+
+
 def may_score_expert(uow: UnitOfWork, user: User, round_: DtiRound, participant: DtiRoundUnit) -> bool:
     """The unit's evaluation or review step is the user's to do; or the round is being aggregated and the
     user is an evaluator (corrections after the chairman sends the report back)."""

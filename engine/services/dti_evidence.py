@@ -70,7 +70,9 @@ def upload(uow: UnitOfWork, services: Services, actor: User, round_id: int, unit
            file_name: str, content: bytes) -> EvidenceFile:
     """Check and store one evidence file; nothing is stored when refused. `content` may be read one byte
     past the limit, so an oversized file is told apart."""
-    round_, participant, _unit, indicator = dti_scores.target(uow, round_id, unit_code, code)
+    round_, participant, _unit, indicator = dti_scores.target(
+        uow, round_id, unit_code, code,
+        lambda _round, participant: dti_access.check_unit_side(uow, actor, participant, NOT_UNIT))
     dti_scores.check_open(round_)
     score = uow.session.scalar(select(DtiScore).where(
         DtiScore.round_unit_id == participant.id, DtiScore.indicator_id == indicator.id))
@@ -117,6 +119,7 @@ def remove(uow: UnitOfWork, services: Services, actor: User, round_id: int, unit
     of the indicator it was attached to."""
     round_ = dti_access.get_round(uow, round_id)
     participant, _unit = dti_access.round_unit(uow, round_, unit_code)
+    dti_access.check_unit_side(uow, actor, participant, NOT_UNIT)
     evidence, indicator = _evidence(uow, round_, participant, evidence_id)
     dti_scores.check_open(round_)
     if evidence.phase != participant.phase:

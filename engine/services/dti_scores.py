@@ -15,7 +15,7 @@ Rules (docs/dti.md):
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -88,10 +88,15 @@ class Saved:
 # ---------------------------------------------------------------- saving one score
 
 
-def target(uow: UnitOfWork, round_id: int, unit_code: str,
-            code: str) -> tuple[DtiRound, DtiRoundUnit, Unit, DtiIndicator]:
+def target(uow: UnitOfWork, round_id: int, unit_code: str, code: str,
+           guard: Callable[[DtiRound, DtiRoundUnit], None] | None = None,
+           ) -> tuple[DtiRound, DtiRoundUnit, Unit, DtiIndicator]:
+    """The round, the participant, its unit and the scored indicator; `guard` runs before the indicator is
+    looked up, so that a refused user learns nothing about the unit's indicators."""
     round_ = get_round(uow, round_id)
     participant, unit = round_unit(uow, round_, unit_code)
+    if guard is not None:
+        guard(round_, participant)
     indicator = uow.session.scalar(select(DtiIndicator).where(DtiIndicator.index_set_id == round_.index_set_id,
                                                               DtiIndicator.code == code))
     if indicator is None:
@@ -104,6 +109,15 @@ def target(uow: UnitOfWork, round_id: int, unit_code: str,
         raise InvalidData(Message(f"Chỉ số {code} không áp dụng cho nhóm {group.vi}.",
                                   f"Indicator {code} does not apply to {group.en}."))
     return round_, participant, unit, indicator
+
+
+def unit_side(uow: UnitOfWork, actor: User) -> Callable[[DtiRound, DtiRoundUnit], None]:
+    """The guard of the unit's own changes (its scores, responses, files): another unit gets 403 first."""
+    return lambda _round, participant: dti_access.check_unit_side(uow, actor, participant, NOT_UNIT_OFFICER)
+
+
+def evaluator_side(uow: UnitOfWork, actor: User) -> Callable[[DtiRound, DtiRoundUnit], None]:
+    return lambda round_, participant: dti_access.check_evaluator_side(uow, actor, round_, participant, NOT_EXPERT)
 
 
 def check_open(round_: DtiRound) -> None:
@@ -177,7 +191,7 @@ def _saved(uow: UnitOfWork, user: User, round_: DtiRound, participant: DtiRoundU
 def save_self_score(uow: UnitOfWork, services: Services, actor: User, round_id: int, unit_code: str, code: str,
                     *, score: object, note: object = None) -> Saved:
     """The unit's own score (None clears it) and note for one indicator, while it self-assesses."""
-    round_, participant, _unit, indicator = target(uow, round_id, unit_code, code)
+    round_, participant, _unit, indicator = target(uow, round_id, unit_code, code, unit_side(uow, actor))
     check_open(round_)
     if participant.phase != UnitPhase.SELF.value:
         raise Conflict(NOT_SELF_PHASE)
@@ -214,7 +228,7 @@ def save_expert_score(uow: UnitOfWork, services: Services, actor: User, round_id
                       *, score: object, reason: object = None) -> Saved:
     """The expert's score for one indicator beside the unit's (None withdraws it: the unit's score stands);
     a score different from the unit's needs a reason."""
-    round_, participant, _unit, indicator = target(uow, round_id, unit_code, code)
+    round_, participant, _unit, indicator = target(uow, round_id, unit_code, code, evaluator_side(uow, actor))
     check_open(round_)
     if not dti_access.may_score_expert(uow, actor, round_, participant):
         raise _expert_refusal(round_, participant)
@@ -235,7 +249,7 @@ def save_expert_score(uow: UnitOfWork, services: Services, actor: User, round_id
 def save_response(uow: UnitOfWork, services: Services, actor: User, round_id: int, unit_code: str, code: str,
                   *, text: object) -> Saved:
     """The unit's one response to an adjusted indicator, while its review step is open."""
-    round_, participant, _unit, indicator = target(uow, round_id, unit_code, code)
+    round_, participant, _unit, indicator = target(uow, round_id, unit_code, code, unit_side(uow, actor))
     check_open(round_)
     if participant.phase != UnitPhase.RESPONSE.value:
         raise Conflict(NOT_RESPONSE_PHASE)
@@ -266,6 +280,7 @@ def complete_step(uow: UnitOfWork, services: Services, actor: User, round_id: in
     then engine.services.dti_steps.before_complete)."""
     round_ = get_round(uow, round_id)
     participant, unit = round_unit(uow, round_, unit_code)
+    dti_access.check_sees_unit(actor, round_, participant)
     if participant.task_id is None:
         raise Conflict(NO_STEP)
     instances.complete_task(uow, services, actor, participant.task_id, dict(data))
@@ -288,8 +303,8 @@ class Change:
 def history(uow: UnitOfWork, services: Services, actor: User, round_id: int, unit_code: str,
             code: str) -> list[Change]:
     """Every change of one indicator's scores, evidence and response, oldest first."""
-    round_, participant, _unit, indicator = target(uow, round_id, unit_code, code)
-    dti_access.check_sees_unit(actor, round_, participant)
+    round_, participant, _unit, indicator = target(
+        uow, round_id, unit_code, code, lambda found, unit: dti_access.check_sees_unit(actor, found, unit))
     show = shows_expert(actor, round_, participant)
     rows = uow.session.scalars(select(DtiScoreChange).join(DtiScore, DtiScore.id == DtiScoreChange.score_id)
                                .where(DtiScore.round_unit_id == participant.id, DtiScore.indicator_id == indicator.id)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine import worker
 from engine.adapters.registry import KNOWN_TOPICS
 from engine.bpmn import runtime
-from engine.domain.dti import ChangeKind, IndexSetState, RoundState, UnitPhase
+from engine.domain.dti import ChangeKind, IndexSetState, PointsError, RoundState, UnitPhase, points
 from engine.domain.enums import TaskStatus
 from engine.domain.errors import Conflict, Forbidden, InvalidData
 from engine.persistence.models import DtiIndexSet, HumanTask, ProcedureVersion, TaskCandidate, Unit, User
@@ -428,3 +428,51 @@ def test_publishing_refuses_an_expression_as_a_groups_unit() -> None:
     assert "${tên_biến}:vai_trò" in checked.problems[0].message.vi
     clean = publishing.check(files, FORMS_DIR, KNOWN_TOPICS, 1 << 20, TEMPLATES_DIR)
     assert clean.problems == []
+
+
+# ---------------------------------------------------------------- review fixes: digits, another unit's sheet
+
+
+@pytest.mark.parametrize("typed", ["99999.999999999999999999999999", "1.00000000000000000000000000001",
+                                   "2.0000000000000000000000000000049", "0.001"])
+def test_points_refuse_a_third_decimal_however_far_it_is(typed: str) -> None:
+    # Decimal arithmetic keeps 28 digits: the hundredths of these used to round to a whole number (and the
+    # first to 100 000 points, above what it was typed as).
+    with pytest.raises(PointsError, match="hai chữ số thập phân"):
+        points(typed)
+    assert [points(v) for v in ("2.500", "0E-10", "1E+2", "100000.00", "12,34")] == [250, 0, 10000, 10000000, 1234]
+
+
+def test_another_unit_learns_nothing_of_a_sheet_from_the_changes_it_tries(
+        uow: Uow, services: Services, staff: dict[str, User], procedure: ProcedureVersion) -> None:
+    """Unit so_yt's officer aims every change at so_tc's sheet: 403 each time, never a 404 or 409 telling
+    so_tc's phase, its indicators or its evidence ids; and nothing changes."""
+    round_id = open_round(uow, services, staff["cv_sttt"], import_set(uow, services, staff["cv_sttt"], 2026),
+                          ["so_tc", "so_yt"])
+    score_all(uow, services, staff["cv_stc"], round_id, "so_tc")
+    with uow() as u:
+        (kept,) = dti_evidence.listing(u, services, staff["cv_stc"], round_id, "so_tc")[:1]
+    step(uow, services, staff["cv_stc"], round_id, "so_tc", CONFIRM)  # so_tc is now evaluated
+    outsider = staff["cv_syt"]
+    attempts: list[Callable[[UnitOfWork], object]] = [
+        lambda u: dti_scores.save_self_score(u, services, outsider, round_id, "so_tc", "1.1", score=0),
+        lambda u: dti_scores.save_self_score(u, services, outsider, round_id, "so_tc", "khong-co", score=0),
+        lambda u: dti_scores.save_expert_score(u, services, outsider, round_id, "so_tc", "1.1", score=0,
+                                               reason="x"),
+        lambda u: dti_scores.save_response(u, services, outsider, round_id, "so_tc", "1.1", text="x"),
+        lambda u: dti_scores.history(u, services, outsider, round_id, "so_tc", "khong-co"),
+        lambda u: dti_scores.complete_step(u, services, outsider, round_id, "so_tc", REVIEWED),
+        lambda u: dti_evidence.remove(u, services, outsider, round_id, "so_tc", kept.id),
+        lambda u: dti_evidence.remove(u, services, outsider, round_id, "so_tc", kept.id + 1000),
+        lambda u: dti_evidence.upload(u, services, outsider, round_id, "so_tc", "1.1", file_name="a.pdf",
+                                      content=pdf("x")),
+    ]
+    for attempt in attempts:
+        with uow() as u, pytest.raises(Forbidden):
+            attempt(u)
+    # The unit itself still hears why (its own phase): the self-assessment is submitted.
+    with uow() as u, pytest.raises(Conflict):
+        dti_scores.save_self_score(u, services, staff["cv_stc"], round_id, "so_tc", "1.1", score=0)
+    with uow() as u:
+        assert [f.id for f in dti_evidence.listing(u, services, staff["cv_sttt"], round_id, "so_tc")][:1] == [kept.id]
+    assert phases(uow, services, staff["cv_sttt"], round_id)["so_tc"] is UnitPhase.EXPERT

@@ -215,3 +215,27 @@ def test_the_nav_item_only_for_people_concerned(app: Flask, people: None, client
     assert "nav-dti" not in outsider.client.get("/").get_data(as_text=True)
     assert outsider.client.get("/dti").status_code == 200  # an empty list, not an error
     assert "nav-dti" in signed_in(app, "cv_sttt").client.get("/").get_data(as_text=True)
+
+
+def test_every_changing_sheet_call_needs_the_csrf_token(app: Flask, people: None) -> None:
+    expert = signed_in(app, "cv_sttt")
+    round_id = open_round(app, expert)
+    officer = signed_in(app, "cv_stc")
+    sheet_path = f"/dti/rounds/{round_id}/units/so_tc"
+    token = token_of(officer, sheet_path)
+    stored = officer.client.post(sheet_path + "/scores/1.1/evidence", data={
+        "file": (io.BytesIO(pdf("Ke hoach")), "ke-hoach.pdf"), "csrf_token": token})
+    assert stored.status_code == 201
+    client = officer.client
+    refused = [
+        client.put(sheet_path + "/scores/1.2/self", json={"score": "1"}),
+        client.put(sheet_path + "/scores/1.2/expert", json={"score": "1", "reason": "x"}),
+        client.post(sheet_path + "/scores/1.2/response", json={"text": "x"}),
+        client.post(sheet_path + "/scores/1.2/evidence", data={"file": (io.BytesIO(pdf("x")), "x.pdf")}),
+        client.delete(stored.get_json()["remove"]),
+        client.post(sheet_path + "/submit", data={"xac_nhan": "1"}),
+    ]
+    assert [r.status_code for r in refused] == [400] * len(refused)
+    with app.app_context(), uow() as work:
+        assert work.session.scalar(select(func.count(DtiScore.id))) == 1  # the evidence's line only
+    assert client.get(stored.get_json()["url"]).status_code == 200
