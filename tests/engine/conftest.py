@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.adapters.registry import KNOWN_TOPICS, build_registry
 from engine.persistence.db import make_engine, make_session_factory
-from engine.persistence.migrate import upgrade
 from engine.persistence.models import ProcedureVersion, User
 from engine.persistence.uow import UnitOfWork
 from engine.services import identity, publishing
 from engine.services.calendar import override_loader
 from engine.services.context import Services
 from engine.settings import ROOT, Settings
+from tests.conftest import Databases
 
 PROCESSES_DIR = ROOT / "processes"
 FORMS_DIR = ROOT / "forms"
@@ -32,8 +32,10 @@ START = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db_engine(db_url: str) -> Iterator[Engine]:
-    upgrade(db_url)  # the schema users get, not create_all's
+def db_engine(db_url: str, databases: Databases) -> Iterator[Engine]:
+    """The database at `db_url`, migrated: the schema users get, not create_all's. It is a copy of
+    this worker's template that the real `upgrade` migrated (tests/conftest.py `Databases`)."""
+    databases.migrated(db_url)
     engine = make_engine(db_url)
     try:
         yield engine

@@ -16,6 +16,7 @@ from engine.persistence.uow import UnitOfWork
 from engine.services import identity, publishing
 from engine.settings import ROOT, Settings
 from engine.worker import run_once
+from tests.conftest import Databases
 from webapp import create_app, platform
 from webapp.extensions import db
 from webapp.platform import services, uow
@@ -82,16 +83,45 @@ def settings(db_url: str) -> Settings:
     return Settings(database_url=db_url)
 
 
-@pytest.fixture
-def app(settings: Settings, tmp_path: Path) -> Iterator[Flask]:
-    upgrade(settings.database_url)
+def make_app(settings: Settings, instance_path: Path) -> Flask:
     application = create_app({"TESTING": True, "SECRET_KEY": "test", "PLATFORM_SETTINGS": settings})
-    application.instance_path = str(tmp_path / "instance")
-    seed(application)
-    yield application
+    application.instance_path = str(instance_path)
+    return application
+
+
+def close(application: Flask) -> None:
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings, tmp_path: Path, databases: Databases) -> Iterator[Flask]:
+    """The app on a migrated database seeded with UNITS, PEOPLE and every bundled procedure (`seed`).
+
+    The database is a copy of this worker's seeded template for the settings' processes, forms and
+    templates folders and upload limit (what seeding reads; tests/conftest.py `Databases`): the
+    first test with those migrates a template with `upgrade` and seeds it through an app of its own
+    on default Settings with those values, the others copy it. The copy holds the same rows and ids
+    as seeding in the test would; only the seeding's timestamps (published_at, created_at) are
+    those of the template's, earlier in the session.
+    """
+    folders = {"processes_dir": settings.processes_dir, "forms_dir": settings.forms_dir,
+               "templates_dir": settings.templates_dir, "max_upload_bytes": settings.max_upload_bytes}
+
+    def fill(url: str) -> None:
+        upgrade(url)
+        template_app = make_app(Settings(database_url=url, **folders), databases.folder / "instance")
+        try:
+            seed(template_app)
+        finally:
+            close(template_app)
+
+    key = ("seeded", *folders.values())
+    databases.copy(databases.template(settings.database_url, key, fill), settings.database_url)
+    application = make_app(settings, tmp_path / "instance")
+    yield application
+    close(application)
 
 
 @pytest.fixture
