@@ -27,11 +27,12 @@ def index() -> Any:
 def detail(instance_id: int) -> Any:
     with uow() as work:
         view = queries.instance_view(work, services(), current_user, instance_id)
+        whole = not view.own_tasks_only  # else only their own tasks: no documents, files, links of the instance
         return render_template("instances/detail.html", view=view, instance=view.instance,
-                               documents=documents_view.issued_in(work, view.instance.id),
-                               attachments=attachments.filed_in(work, view.instance.id),
+                               documents=documents_view.issued_in(work, view.instance.id) if whole else [],
+                               attachments=attachments.filed_in(work, view.instance.id) if whole else [],
                                credential_links=credentials.links_of(work.session, view.instance.id,
-                                                                     services().now()),
+                                                                     services().now()) if whole else [],
                                due=sla.task_states(services(), view.tasks),
                                instance_due=sla.instance_state(services(), view.instance),
                                step_names=services().runtime.element_names(view.instance.version.spec_json),

@@ -207,8 +207,8 @@ def filed_in(uow: UnitOfWork, instance_id: int) -> list[AttachmentSummary]:
 
 
 def files_of(uow: UnitOfWork, user: User, instance_id: int) -> list[AttachmentSummary]:
-    """The filed files of an instance the user may see (403/404 as for the instance)."""
-    queries.visible_instance(uow, user, instance_id)
+    """The filed files of an instance the user may see whole (403/404 as for the instance)."""
+    queries.whole_instance(uow, user, instance_id)
     return filed_in(uow, instance_id)
 
 
@@ -217,8 +217,10 @@ def file_for(uow: UnitOfWork, user: User, ref: str, *, instance_id: int | None =
     attachment = uow.session.scalar(select(Attachment).where(Attachment.ref == ref))
     if attachment is None or (instance_id is not None and attachment.instance_id != instance_id):
         raise NotFound(NO_ATTACHMENT)
-    queries.visible_instance(uow, user, attachment.instance_id)
+    instance = queries.visible_instance(uow, user, attachment.instance_id)
     task = uow.session.get(HumanTask, attachment.task_id) if attachment.task_id is not None else None
+    if queries.sees_only_own_tasks(uow, user, instance) and (task is None or not queries.own_task(uow, user, task)):
+        raise NotFound(NO_ATTACHMENT)  # a file of another unit's task in a shared instance
     if task is not None and task.status != TaskStatus.COMPLETED and not (
             task.status == TaskStatus.READY and instances.can_perform(user, task)):
         raise NotFound(NO_ATTACHMENT)  # someone else's draft: not there for this user

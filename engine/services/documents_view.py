@@ -85,23 +85,23 @@ def issued_in(uow: UnitOfWork, instance_id: int) -> list[DocumentSummary]:
 
 
 def documents_of(uow: UnitOfWork, user: User, instance_id: int) -> list[DocumentSummary]:
-    """The documents issued in an instance the user may see (queries.visible_instance), newest first."""
-    return issued_in(uow, queries.visible_instance(uow, user, instance_id).id)
+    """The documents issued in an instance the user may see whole (queries.whole_instance), newest first."""
+    return issued_in(uow, queries.whole_instance(uow, user, instance_id).id)
 
 
 def document_for(uow: UnitOfWork, user: User, document_id: int, instance_id: int | None = None) -> Document:
-    """One document with its bytes, if the user may see its instance.
+    """One document with its bytes, if the user may see its instance whole (queries.whole_instance).
 
     With `instance_id` (the page's URL) that instance is checked first, and a document of another
     instance is NotFound, so a URL cannot reach a document through an instance it does not belong to.
     """
     if instance_id is not None:
-        queries.visible_instance(uow, user, instance_id)
+        queries.whole_instance(uow, user, instance_id)
     document = uow.session.get(Document, document_id)
     if document is None or instance_id not in (None, document.instance_id):
         raise NotFound(NO_DOCUMENT)
     if instance_id is None:
-        queries.visible_instance(uow, user, document.instance_id)
+        queries.whole_instance(uow, user, document.instance_id)
     return document
 
 

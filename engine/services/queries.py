@@ -62,14 +62,44 @@ def versions(uow: UnitOfWork) -> list[ProcedureVersion]:
         ProcedureVersion.process_id, ProcedureVersion.version.desc())))
 
 
-def can_see(uow: UnitOfWork, user: User, instance: ProcessInstance) -> bool:
+def _sees_whole(uow: UnitOfWork, user: User, instance: ProcessInstance) -> bool:
+    """Administrators, the initiator's unit and the leaders overseeing it see the whole instance."""
     if "quan_tri" in user.role_codes or instance.initiator_unit_id == user.unit_id:
         return True
-    if sla.is_leader(user) and uow.session.scalar(select(ProcessInstance.id).where(
-            ProcessInstance.id == instance.id, sla.overseen_by(user))):
+    return bool(sla.is_leader(user) and uow.session.scalar(select(ProcessInstance.id).where(
+        ProcessInstance.id == instance.id, sla.overseen_by(user))))
+
+
+def can_see(uow: UnitOfWork, user: User, instance: ProcessInstance) -> bool:
+    if _sees_whole(uow, user, instance):
         return True
     return bool(uow.session.scalar(select(exists().where(
         HumanTask.instance_id == instance.id, _candidate_filter(user)))))
+
+
+def own_tasks_only(version: ProcedureVersion) -> bool:
+    """The process property `visibility` = `own_tasks`: one instance gathers several units' tasks (a DTI
+    round), and whoever sees it only through its tasks sees only those (docs/modeling.md)."""
+    return (version.properties or {}).get("visibility") == "own_tasks"
+
+
+def sees_only_own_tasks(uow: UnitOfWork, user: User, instance: ProcessInstance) -> bool:
+    """The user sees this instance through their tasks alone, in a procedure whose units must not see each
+    other's tasks: no instance-wide data for them, only their own tasks."""
+    return own_tasks_only(instance.version) and not _sees_whole(uow, user, instance)
+
+
+def own_task(uow: UnitOfWork, user: User, task: HumanTask) -> bool:
+    return bool(uow.session.scalar(select(exists().where(HumanTask.id == task.id, _candidate_filter(user)))))
+
+
+def whole_instance(uow: UnitOfWork, user: User, instance_id: int) -> ProcessInstance:
+    """The instance if the user may see all of it (its issued documents, all its files): as
+    visible_instance, and Forbidden for who sees only their own tasks of it."""
+    instance = visible_instance(uow, user, instance_id)
+    if sees_only_own_tasks(uow, user, instance):
+        raise Forbidden(NOT_VISIBLE)
+    return instance
 
 
 def visible_instance(uow: UnitOfWork, user: User, instance_id: int) -> ProcessInstance:
@@ -87,6 +117,8 @@ def visible_task(uow: UnitOfWork, user: User, task_id: int) -> HumanTask:
     task = instances.get_task(uow, task_id)
     if not can_see(uow, user, task.instance):
         raise Forbidden(NOT_VISIBLE)
+    if sees_only_own_tasks(uow, user, task.instance) and not own_task(uow, user, task):
+        raise Forbidden(NOT_VISIBLE)  # another unit's task of a shared instance
     return task
 
 
@@ -107,6 +139,7 @@ class InstanceView:
     completed: list[str]
     active: list[str]
     data: dict[str, Any]
+    own_tasks_only: bool = False
 
 
 def instance_view(uow: UnitOfWork, services: Services, user: User, instance_id: int) -> InstanceView:
@@ -114,6 +147,8 @@ def instance_view(uow: UnitOfWork, services: Services, user: User, instance_id: 
     workflow = services.runtime.restore(instance.version.spec_json, instance.state_json)
     completed, active = services.runtime.element_states(workflow)
     session = uow.session
+    if sees_only_own_tasks(uow, user, instance):
+        return _own_tasks_view(uow, user, instance, completed, active)
     return InstanceView(
         instance=instance,
         tasks=list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
@@ -124,6 +159,26 @@ def instance_view(uow: UnitOfWork, services: Services, user: User, instance_id: 
         completed=completed, active=active,
         data=dict(workflow.last_task.data) if workflow.last_task else {},
     )
+
+
+def _own_tasks_view(uow: UnitOfWork, user: User, instance: ProcessInstance,
+                    completed: list[str], active: list[str]) -> InstanceView:
+    """The instance as one who sees it only through their tasks: those tasks, the history of what their
+    unit did in them, only their steps on the diagram, no variables nor incidents (other units' data)."""
+    session = uow.session
+    tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                         _candidate_filter(user))
+                                 .order_by(HumanTask.created_at)))
+    colleagues = select(User.id).where(User.unit_id == user.unit_id)
+    history = list(session.scalars(select(AuditEvent).where(
+        AuditEvent.instance_id == instance.id, AuditEvent.element_id.in_({t.element_id for t in tasks}),
+        AuditEvent.actor_id.in_(colleagues)).order_by(AuditEvent.at, AuditEvent.id))) if tasks else []
+    # The diagram marks only their own steps: where other units' branches stand is theirs.
+    mine = {t.element_id for t in tasks if t.status == TaskStatus.READY}
+    done = {t.element_id for t in tasks if t.status == TaskStatus.COMPLETED}
+    return InstanceView(instance=instance, tasks=tasks, history=history, incidents=[],
+                        completed=[e for e in completed if e in done], active=[e for e in active if e in mine],
+                        data={}, own_tasks_only=True)
 
 
 @dataclass

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
+import re
 from typing import Any
 
 import openpyxl
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
+from engine.persistence.models import DtiRound
 from engine.services import identity
 from tests.engine.attachment_files import pdf, png
 from tests.engine.docx_files import docx_text
 from tests.engine.dti_files import SMALL, STAFF, UNITS, header_row, workbook
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, REQUEST_DATA, Browser
 from tests.web.test_api import API, ApiUser, assert_error
 from tests.web.test_attachments_pages import multipart
 from webapp.platform import uow
@@ -227,3 +231,71 @@ def test_a_round_through_the_api(app: Flask, api: Any) -> None:
     assert [row[:5] for row in rows[first:first + 3]] == [
         ["Sở, ban, ngành tỉnh", 1, "Sở Tài chính", 13, 15], ["Sở, ban, ngành tỉnh", 1, "Sở Xây dựng", 13, 15],
         ["Sở, ban, ngành tỉnh", 3, "Sở Y tế", 11, 15]]
+
+
+def test_a_unit_sees_only_its_own_tasks_of_the_round(app: Flask, api: Any) -> None:
+    """One instance holds every unit's tasks (visibility = own_tasks): before publication a unit opens
+    neither another unit's task nor anything of the round beyond its own tasks; the Sở sees it all."""
+    round_id = open_round(api, import_small(api), ["so_tc", "so_yt"])["id"]
+    with app.app_context(), uow() as work:
+        instance_id = work.session.scalar(select(DtiRound.instance_id).where(DtiRound.id == round_id))
+    score(api, round_id, "so_tc", {"1.1": 0, "1.2": 6, "2.1": 5})
+    tc_self = ok(api("cv_stc").get(f"{unit_path(round_id, 'so_tc')}/sheet"))["task_id"]
+    ok(api("cv_stc").post(f"{unit_path(round_id, 'so_tc')}/submit",
+                          json={"data": {**CONFIRM, "bao_cao_tu_danh_gia": "Tóm tắt riêng của Sở Tài chính"}}))
+    expert = api("cv_sttt")
+    ok(expert.put(f"{unit_path(round_id, 'so_tc')}/scores/1.2/expert", json={"score": 4, "reason": "Thiếu tin bài."}))
+    ok(expert.post(f"{unit_path(round_id, 'so_tc')}/submit", json={"data": {"nhan_xet_danh_gia": "Nhận xét riêng TC"}}))
+    tc_response = api("cv_stc").task_at(instance_id, "Task_PhanHoi")
+    yt_self = ok(api("cv_syt").get(f"{unit_path(round_id, 'so_yt')}/sheet"))["task_id"]
+    secrets = ("Tóm tắt riêng của Sở Tài chính", "Nhận xét riêng TC", "so_dieu_chinh", "Trần Thị Bình")
+
+    other = api("cv_syt")
+    for task_id in (tc_self, tc_response):
+        assert_error(other.get(f"/tasks/{task_id}"), 403, "forbidden")
+    shown = ok(other.get(f"/process-instances/{instance_id}"))
+    assert [t["id"] for t in shown["active_tasks"]] == [yt_self]
+    own = ok(other.get(f"/tasks/{yt_self}"))
+    assert own["data"]["don_vi"] == "so_yt"
+    for answer in (shown, own):
+        assert not any(secret in str(answer) for secret in secrets), answer
+    assert not any(key.startswith("so_tc") or key == "dti_don_vi" for key in own["data"])
+
+    page = Browser(app.test_client())
+    assert page.login("cv_syt").status_code == 302
+    assert page.client.get(f"/tasks/{tc_response}").status_code == 403
+    html = page.client.get(f"/instances/{instance_id}").get_data(as_text=True)
+    assert f"/tasks/{yt_self}" in html and f"/tasks/{tc_self}" not in html and f"/tasks/{tc_response}" not in html
+    assert not [secret for secret in secrets if secret in html and secret != "so_dieu_chinh"]  # (a BPMN condition)
+    diagram = re.search(r'id="diagram-data">(.*?)</script>', html)
+    assert diagram and json.loads(diagram.group(1))["active"] == ["Task_TuDanhGia"]  # not so_tc's Task_PhanHoi
+
+    # so_tc's branch ends; so_yt's later task still opens with nothing of so_tc's.
+    ok(api("cv_stc").post(f"/tasks/{tc_response}/complete", json={"data": {"y_kien_chung": "Đồng ý riêng TC"}}))
+    score(api, round_id, "so_yt", {"1.1": 0, "1.2": 6, "2.1": 5})
+    ok(other.post(f"{unit_path(round_id, 'so_yt')}/submit", json={"data": CONFIRM}))
+    ok(expert.put(f"{unit_path(round_id, 'so_yt')}/scores/1.2/expert", json={"score": 5, "reason": "Thiếu một tin."}))
+    ok(expert.post(f"{unit_path(round_id, 'so_yt')}/submit", json={"data": {"nhan_xet_danh_gia": "Nhận xét YT"}}))
+    yt_response = other.task_at(instance_id, "Task_PhanHoi")
+    later = ok(other.get(f"/tasks/{yt_response}"))
+    assert later["data"]["don_vi"] == "so_yt" and later["data"]["so_dieu_chinh"] == 1
+    assert not [s for s in (*secrets[:2], "Đồng ý riêng TC", "Trần Thị Bình") if s in str(later)], later["data"]
+
+    # The evaluator (the round's initiator unit) still sees every unit's tasks and the whole history.
+    assert ok(expert.get(f"/tasks/{tc_self}"))["id"] == tc_self
+    whole = ok(expert.get(f"/process-instances/{instance_id}"))
+    assert yt_response in {t["id"] for t in whole["active_tasks"]}
+    assert "Tóm tắt riêng của Sở Tài chính" in str(whole) or "Trần Thị Bình" in str(whole)
+
+
+def test_an_ordinary_procedure_still_shows_the_whole_instance_to_a_candidate(api: Any) -> None:
+    """email_account has no `visibility` property: the Sở's expert, a candidate of a later task (not of
+    the initiator's unit), sees the instance whole, the requesting unit's task and its history."""
+    stc, expert = api("cv_stc"), api("cv_sttt")
+    instance_id = ok(stc.post("/process-instances", json={"process": "email_account", "data": {}}), 201)["id"]
+    request_task = stc.task_at(instance_id, "Task_LapDeNghi")
+    ok(stc.post(f"/tasks/{request_task}/complete", json={"data": REQUEST_DATA}))
+    shown = ok(expert.get(f"/process-instances/{instance_id}"))
+    assert [t["element_id"] for t in shown["active_tasks"]] == ["Task_XuLyDangKy"]
+    assert "Trần Thị Bình" in {entry["actor"] for entry in shown["history"]}
+    assert ok(expert.get(f"/tasks/{request_task}"))["element_id"] == "Task_LapDeNghi"
