@@ -688,3 +688,39 @@ class KbArticle(Base):
     author_name: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class HotlineTicket(Base):
+    """Phiếu of the hotline 1022: one contact from any channel, kept in step with its `hotline_1022` instance.
+
+    `code` is `1022-YYYY-NNNNNN`, numbered per year by engine.documents.registers (register "PHIEU" of
+    issuer "1022"); `external_id` is the channel's message id, so a mail or webhook delivered twice
+    makes one ticket. engine.services.hotline writes it at intake and after every save of the instance.
+    """
+
+    __tablename__ = "hotline_tickets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    #: dien_thoai, email, web, zalo, facebook, chat, khac.
+    channel: Mapped[str] = mapped_column(String(16), index=True)
+    caller_name: Mapped[str] = mapped_column(String(255), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="", index=True)
+    email: Mapped[str] = mapped_column(String(255), default="")
+    #: A field code of engine.domain.hotline.FIELDS; empty until classified.
+    field: Mapped[str] = mapped_column(String(32), default="", index=True)
+    #: Cấp độ: thuong, khan.
+    level: Mapped[str] = mapped_column(String(16), default="thuong")
+    locality: Mapped[str] = mapped_column(String(64), default="")
+    content: Mapped[str] = mapped_column(Text)
+    #: moi, dang_xu_ly, chuyen_kenh, chuyen_co_quan, da_tra_loi, dong.
+    state: Mapped[str] = mapped_column(String(16), default="moi", index=True)
+    #: The code of the agency (unit) the routing table chose.
+    agency_code: Mapped[str] = mapped_column(String(64), default="")
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answer_published: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_call: Mapped[bool] = mapped_column(Boolean, default=False)
+    external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), unique=True)
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

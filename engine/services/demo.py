@@ -24,6 +24,28 @@ UNITS = [
     ("ubnd_tinh", "UBND tỉnh Đồng Tháp"),
     # Tổng đài 1022 (1244/QĐ-UBND): its operators work at the centre for administrative procedures.
     ("ttpvhcc", "Trung tâm Kiểm soát thủ tục hành chính và Phục vụ hành chính công"),
+    # The agencies the hotline's routing table (processes/hotline_routing.dmn) names; so_tc, so_yt and
+    # ubnd_caolanh are above.
+    ("so_gd", "Sở Giáo dục và Đào tạo"),
+    ("so_ldtbxh", "Sở Lao động - Thương binh và Xã hội"),
+    ("so_tnmt", "Sở Tài nguyên và Môi trường"),
+    ("so_xd", "Sở Xây dựng"),
+    ("so_gtvt", "Sở Giao thông vận tải"),
+    ("so_ct", "Sở Công Thương"),
+    ("so_nnptnt", "Sở Nông nghiệp và Phát triển nông thôn"),
+    ("so_khdt", "Sở Kế hoạch và Đầu tư"),
+    ("so_vhttdl", "Sở Văn hóa, Thể thao và Du lịch"),
+    ("ubnd_tp_caolanh", "UBND thành phố Cao Lãnh"),
+    ("ubnd_tp_sadec", "UBND thành phố Sa Đéc"),
+    ("ubnd_tp_hongngu", "UBND thành phố Hồng Ngự"),
+    ("ubnd_thapmuoi", "UBND huyện Tháp Mười"),
+    ("ubnd_tamnong", "UBND huyện Tam Nông"),
+    ("ubnd_thanhbinh", "UBND huyện Thanh Bình"),
+    ("ubnd_hongngu", "UBND huyện Hồng Ngự"),
+    ("ubnd_tanhong", "UBND huyện Tân Hồng"),
+    ("ubnd_lapvo", "UBND huyện Lấp Vò"),
+    ("ubnd_laivung", "UBND huyện Lai Vung"),
+    ("ubnd_chauthanh", "UBND huyện Châu Thành"),
 ]
 # (username, full name, unit, roles): one per role and lane of the bundled procedures. Each gets the
 # address username@DEMO_DOMAIN, where their notifications (one-time password links among them) go.
@@ -58,6 +80,11 @@ PEOPLE = [
     ("chutich", "Lê Văn Chánh", "ubnd_tinh", ["lanh_dao"]),
     # Tổng đài 1022: the operator writes, publishes and searches the knowledge base (docs/hotline.md).
     ("tongdai", "Đinh Thị Thoại", "ttpvhcc", ["tong_dai_vien"]),
+    # hotline_1022: tickets the routing table gives to the centre (its default) are answered by its focal point;
+    # Sở Y tế's focal point is donvi_yte, its head escalations go to lanhdao_yte.
+    ("daumoi_1022", "Lưu Thị Hằng", "ttpvhcc", ["chuyen_vien"]),
+    ("lanhdao_1022", "Nguyễn Văn Thanh", "ttpvhcc", ["lanh_dao"]),
+    ("lanhdao_yte", "Châu Văn Minh", "so_yt", ["lanh_dao"]),
 ]
 # A few knowledge-base articles of the hotline 1022, published (field, question, answer, keywords).
 KB_ARTICLES = [

@@ -30,7 +30,7 @@ from engine.persistence.models import (
     User,
 )
 from engine.persistence.uow import UnitOfWork
-from engine.services import attachments, audit, dti_steps, form_data, meetings, sla, submissions
+from engine.services import attachments, audit, dti_steps, form_data, hotline, meetings, sla, submissions
 from engine.services.context import Services
 from engine.services.publishing import form_name
 
@@ -137,6 +137,7 @@ def save_state(uow: UnitOfWork, services: Services, instance: ProcessInstance, w
     sla.track(uow, services, instance, workflow)
     meetings.sync(uow, services, instance, workflow)
     dti_steps.sync(uow, services, instance, workflow)
+    hotline.sync(uow, services, instance, workflow)
 
 
 def call_key(instance_id: int, task_id: str) -> str:
@@ -337,6 +338,7 @@ def stop(uow: UnitOfWork, services: Services, actor: User, instance: ProcessInst
     instance.wake_at = None
     meetings.sync(uow, services, instance, workflow)
     dti_steps.sync(uow, services, instance, workflow)
+    hotline.sync(uow, services, instance, workflow)
     stopped = []
     for task in uow.session.scalars(select(HumanTask).where(
             HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.READY)):
