@@ -8,13 +8,10 @@ macros, XML declarations and row count are checked before openpyxl parses anythi
 """
 from __future__ import annotations
 
-import io
-import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from engine.calendar import DEFAULT_TZ
@@ -25,7 +22,7 @@ from engine.forms import excel_template, rules
 from engine.forms.common import CONTAINER_TYPES, INPUT_TYPES, MAX_DEPTH, has_condition, is_repeating, store
 from engine.forms.context_rules import Submission
 from engine.forms.excel_cells import ABSENT, CellError, Column, cell_value, normalized
-from engine.forms.excel_package import MAX_UNPACKED_BYTES, NOT_XLSX, check_package, refuse
+from engine.forms.excel_package import MAX_UNPACKED_BYTES, NOT_XLSX, check_package, read_book, refuse
 from engine.forms.messages import msg
 from engine.forms.submission import validate_submission
 
@@ -188,20 +185,7 @@ def _blank(value: object) -> bool:
 
 def _load_sheet(content: bytes, sheet_name: str, width: int) -> _Sheet:
     """Header and non-blank rows of the list's sheet (or the first one), read in read-only mode."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # openpyxl warns about features of other tools it drops
-        try:
-            book = load_workbook(io.BytesIO(content), read_only=True, data_only=False, keep_links=False)
-        except Exception:  # noqa: BLE001 - whatever the parser trips on is the file's fault
-            raise refuse(NOT_XLSX) from None
-        try:
-            return _read_sheet(book, sheet_name, width)
-        except InvalidData:
-            raise
-        except Exception:  # noqa: BLE001 - as above
-            raise refuse(NOT_XLSX) from None
-        finally:
-            book.close()
+    return read_book(content, lambda book: _read_sheet(book, sheet_name, width))
 
 
 def _read_sheet(book: Any, sheet_name: str, width: int) -> _Sheet:

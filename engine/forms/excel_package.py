@@ -5,6 +5,13 @@ may be anything renamed to .xlsx; this module words the refusals for people fill
 """
 from __future__ import annotations
 
+import io
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from openpyxl import load_workbook
+
 from engine.domain.errors import InvalidData
 from engine.domain.messages import Message
 from engine.forms.excel_cells import CellError
@@ -53,3 +60,26 @@ def check_package(content: bytes, max_bytes: int) -> None:
         read_package(content, required="xl/workbook.xml", max_parts=MAX_PARTS, max_unpacked=MAX_UNPACKED_BYTES)
     except PackageRefused as refused:
         raise refuse(_MESSAGES[refused.reason]) from None
+
+
+T = TypeVar("T")
+
+
+def read_book(content: bytes, read: Callable[[Any], T]) -> T:
+    """Open an uploaded workbook (checked by check_package first) read-only, formulas as written and without
+    external links, and read it with `read`. Whatever openpyxl trips on is the file's fault: refused as not an
+    .xlsx workbook; InvalidData from `read` passes through."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # openpyxl warns about features of other tools it drops
+        try:
+            book = load_workbook(io.BytesIO(content), read_only=True, data_only=False, keep_links=False)
+        except Exception:  # noqa: BLE001 - whatever the parser trips on is the file's fault
+            raise refuse(NOT_XLSX) from None
+        try:
+            return read(book)
+        except InvalidData:
+            raise
+        except Exception:  # noqa: BLE001 - as above
+            raise refuse(NOT_XLSX) from None
+        finally:
+            book.close()

@@ -9,14 +9,11 @@ caller stores nothing unless `read_workbook` and `problems` find none. docs/dti.
 """
 from __future__ import annotations
 
-import io
 import re
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from engine.domain.dti import PointsError, ScoringMethod, UnitGroup, points, points_text
@@ -24,7 +21,7 @@ from engine.domain.errors import InvalidData
 from engine.domain.messages import Message
 from engine.domain.text import ascii_words
 from engine.forms.excel_cells import CellError
-from engine.forms.excel_package import NOT_XLSX, check_package, refuse
+from engine.forms.excel_package import check_package, read_book, refuse
 
 MAX_INDICATORS = 2000
 #: Rows above the header that may hold titles.
@@ -129,20 +126,7 @@ def refused(problems: list[CellError], summary: Callable[[int], Message] = summa
 def read_workbook(content: bytes, max_bytes: int) -> list[Draft]:
     """The indicators of the file, checked one by one and together; InvalidData listing every problem."""
     check_package(content, max_bytes)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # openpyxl warns about features of other tools it drops
-        try:
-            book = load_workbook(io.BytesIO(content), read_only=True, data_only=False, keep_links=False)
-        except Exception:  # noqa: BLE001 - whatever the parser trips on is the file's fault
-            raise refuse(NOT_XLSX) from None
-        try:
-            header_row, columns, rows = _table(book)
-        except InvalidData:
-            raise
-        except Exception:  # noqa: BLE001 - as above
-            raise refuse(NOT_XLSX) from None
-        finally:
-            book.close()
+    header_row, columns, rows = read_book(content, _table)
     found = _Found()
     drafts = [draft for number, cells in rows if (draft := _draft(number, cells, columns, found)) is not None]
     if not drafts and not found.problems:
