@@ -188,15 +188,23 @@ def _saved(uow: UnitOfWork, user: User, round_: DtiRound, participant: DtiRoundU
     return Saved(line, own, final)
 
 
+def _unit_step(uow: UnitOfWork, actor: User, round_id: int, unit_code: str, code: str, phase: UnitPhase,
+               wrong_phase: Message) -> tuple[DtiRound, DtiRoundUnit, DtiIndicator]:
+    """The unit's line it may change now: the round open, the unit at `phase`, the actor one of its officers
+    on that step (outsiders were refused by `target` before anything about the sheet is said)."""
+    round_, participant, _unit, indicator = target(uow, round_id, unit_code, code, unit_side(uow, actor))
+    check_open(round_)
+    if participant.phase != phase.value:
+        raise Conflict(wrong_phase)
+    if not dti_access.may_do(uow, actor, participant.task_id):
+        raise Forbidden(NOT_UNIT_OFFICER)
+    return round_, participant, indicator
+
+
 def save_self_score(uow: UnitOfWork, services: Services, actor: User, round_id: int, unit_code: str, code: str,
                     *, score: object, note: object = None) -> Saved:
     """The unit's own score (None clears it) and note for one indicator, while it self-assesses."""
-    round_, participant, _unit, indicator = target(uow, round_id, unit_code, code, unit_side(uow, actor))
-    check_open(round_)
-    if participant.phase != UnitPhase.SELF.value:
-        raise Conflict(NOT_SELF_PHASE)
-    if not dti_access.may_do(uow, actor, participant.task_id):
-        raise Forbidden(NOT_UNIT_OFFICER)
+    round_, participant, indicator = _unit_step(uow, actor, round_id, unit_code, code, UnitPhase.SELF, NOT_SELF_PHASE)
     value = None if score is None else checked_score(indicator, score)
     row = score_row(uow, participant, indicator)
     text = row.self_note if note is None else _text(note, "Ghi chú")
@@ -249,12 +257,8 @@ def save_expert_score(uow: UnitOfWork, services: Services, actor: User, round_id
 def save_response(uow: UnitOfWork, services: Services, actor: User, round_id: int, unit_code: str, code: str,
                   *, text: object) -> Saved:
     """The unit's one response to an adjusted indicator, while its review step is open."""
-    round_, participant, _unit, indicator = target(uow, round_id, unit_code, code, unit_side(uow, actor))
-    check_open(round_)
-    if participant.phase != UnitPhase.RESPONSE.value:
-        raise Conflict(NOT_RESPONSE_PHASE)
-    if not dti_access.may_do(uow, actor, participant.task_id):
-        raise Forbidden(NOT_UNIT_OFFICER)
+    round_, participant, indicator = _unit_step(uow, actor, round_id, unit_code, code, UnitPhase.RESPONSE,
+                                                NOT_RESPONSE_PHASE)
     row = score_row(uow, participant, indicator)
     if not is_adjusted(row):
         raise InvalidData(NOT_ADJUSTED)
