@@ -55,6 +55,19 @@ def _positive(text: str | None, default: int, name: str) -> int:
     return value
 
 
+def parse_secrets(text: str) -> tuple[tuple[str, str], ...]:
+    """`"zalo=s1,facebook=s2"`: one secret per channel; an item without `=` or with an empty side is refused."""
+    secrets: dict[str, str] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        name, sep, secret = item.partition("=")
+        if not sep or not name.strip() or not secret.strip():
+            raise ValueError("HOTLINE_WEBHOOK_SECRETS: write channel=secret pairs, comma-separated")
+        secrets[name.strip().lower()] = secret.strip()
+    return tuple(secrets.items())
+
+
 @dataclass(frozen=True)
 class Settings:
     #: SQLAlchemy URL; SQLite file under instance/ by default, PostgreSQL in production.
@@ -163,6 +176,31 @@ class Settings:
     dti_evaluator_unit: str = "sttt"
     #: Code of the unit whose leader approves the ranking (env DTI_APPROVER_UNIT): UBND tỉnh.
     dti_approver_unit: str = "ubnd_tinh"
+    #: IMAP mailbox the hotline 1022 reads citizens' e-mail from (env HOTLINE_IMAP_HOST; "" = no e-mail
+    #: channel). Port, account, password, TLS and folder as below (docs/hotline.md).
+    hotline_imap_host: str = ""
+    hotline_imap_port: int = 993
+    hotline_imap_user: str = ""
+    hotline_imap_password: str = field(default="", repr=False)
+    #: Connect with TLS from the start (IMAPS, env HOTLINE_IMAP_TLS=1, the default); 0 = plain IMAP, for a
+    #: server on the same machine only.
+    hotline_imap_tls: bool = True
+    hotline_imap_folder: str = "INBOX"
+    #: Seconds between two reads of the mailbox by the worker (env HOTLINE_IMAP_POLL_SECONDS).
+    hotline_imap_poll_seconds: int = 60
+    #: Shared secrets of the chat channels' webhook (env HOTLINE_WEBHOOK_SECRETS="zalo=…,facebook=…,chat=…"):
+    #: a channel without a secret refuses every call (docs/hotline.md).
+    hotline_webhook_secrets: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    #: Seconds a webhook call's timestamp may differ from the server's clock (env HOTLINE_WEBHOOK_WINDOW_SECONDS).
+    hotline_webhook_window_seconds: int = 300
+    #: Contacts one address may send through the public form per hour (env HOTLINE_PUBLIC_PER_HOUR).
+    hotline_public_per_hour: int = 5
+    #: Ticket lookups one address may make per hour on the public page (env HOTLINE_LOOKUP_PER_HOUR).
+    hotline_lookup_per_hour: int = 30
+
+    def webhook_secret(self, channel: str) -> str:
+        """The shared secret of one chat channel's webhook; "" when none is set."""
+        return dict(self.hotline_webhook_secrets).get(channel, "")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -218,4 +256,20 @@ class Settings:
             credential_link_hours=int(env.get("CREDENTIAL_LINK_HOURS", base.credential_link_hours)),
             dti_evaluator_unit=env.get("DTI_EVALUATOR_UNIT", base.dti_evaluator_unit).strip(),
             dti_approver_unit=env.get("DTI_APPROVER_UNIT", base.dti_approver_unit).strip(),
+            hotline_imap_host=env.get("HOTLINE_IMAP_HOST", base.hotline_imap_host).strip(),
+            hotline_imap_port=_positive(env.get("HOTLINE_IMAP_PORT"), base.hotline_imap_port, "HOTLINE_IMAP_PORT"),
+            hotline_imap_user=env.get("HOTLINE_IMAP_USER", base.hotline_imap_user),
+            hotline_imap_password=env.get("HOTLINE_IMAP_PASSWORD", base.hotline_imap_password),
+            hotline_imap_tls=_flag(env.get("HOTLINE_IMAP_TLS"), base.hotline_imap_tls, "HOTLINE_IMAP_TLS"),
+            hotline_imap_folder=env.get("HOTLINE_IMAP_FOLDER", base.hotline_imap_folder).strip() or "INBOX",
+            hotline_imap_poll_seconds=_positive(env.get("HOTLINE_IMAP_POLL_SECONDS"), base.hotline_imap_poll_seconds,
+                                                "HOTLINE_IMAP_POLL_SECONDS"),
+            hotline_webhook_secrets=parse_secrets(env.get("HOTLINE_WEBHOOK_SECRETS", "")),
+            hotline_webhook_window_seconds=_positive(env.get("HOTLINE_WEBHOOK_WINDOW_SECONDS"),
+                                                     base.hotline_webhook_window_seconds,
+                                                     "HOTLINE_WEBHOOK_WINDOW_SECONDS"),
+            hotline_public_per_hour=_positive(env.get("HOTLINE_PUBLIC_PER_HOUR"), base.hotline_public_per_hour,
+                                              "HOTLINE_PUBLIC_PER_HOUR"),
+            hotline_lookup_per_hour=_positive(env.get("HOTLINE_LOOKUP_PER_HOUR"), base.hotline_lookup_per_hour,
+                                              "HOTLINE_LOOKUP_PER_HOUR"),
         )

@@ -6,6 +6,7 @@ other fields. Knowledge-base articles (and, later, tickets) carry one of these c
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -46,3 +47,44 @@ FIELDS: tuple[Field, ...] = (
 )
 
 FIELDS_BY_CODE = {f.code: f for f in FIELDS}
+
+
+# ---------------------------------------------------------------- personal data (Nghị định 13/2023/NĐ-CP)
+
+#: Roles that need a citizen's full phone number and e-mail address (to call back and reply): the operators.
+#: Everyone else who sees tickets (leaders on the board, agencies' focal points, administrators) sees them
+#: masked; each view of a full contact is audited (docs/hotline.md).
+CONTACT_ROLES = frozenset({"tong_dai_vien"})
+#: Roles that see the monitoring board and the statistics: operators, leaders and administrators.
+BOARD_ROLES = frozenset({"tong_dai_vien", "lanh_dao", "quan_tri"})
+
+
+def may_see_contacts(roles: Iterable[str]) -> bool:
+    return not CONTACT_ROLES.isdisjoint(roles)
+
+
+def mask_phone(phone: str) -> str:
+    """0912345678 → 091****678: the network prefix and the last three digits stay, for recognising a caller."""
+    if not phone:
+        return ""
+    if len(phone) <= 6:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 6) + phone[-3:]
+
+
+def mask_email(email: str) -> str:
+    """nguyen.van.a@gmail.com → n***@gmail.com."""
+    if not email:
+        return ""
+    local, sep, domain = email.partition("@")
+    if not sep:
+        return "***"
+    return (local[:1] or "*") + "***@" + domain
+
+
+def mask_name(name: str) -> str:
+    """Nguyễn Văn An → Nguyễn V. A. (the family name and initials)."""
+    words = name.split()
+    if len(words) <= 1:
+        return name
+    return " ".join([words[0], *(w[:1] + "." for w in words[1:])])

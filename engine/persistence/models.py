@@ -724,3 +724,45 @@ class HotlineTicket(Base):
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: When the ticket first reached da_tra_loi (the answer given to the citizen), for the statistics.
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    #: When the automatic acknowledgement went out (messaging channels: e-mail, web form, chat).
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: The call's recording (an attachment of the ticket's instance), for a recorded call.
+    recording_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
+
+
+class HotlineEvent(Base):
+    """One entry of a ticket's log besides its process history: a forwarded call, an acknowledgement sent,
+    a recording attached (engine.services.hotline_*; docs/hotline.md)."""
+
+    __tablename__ = "hotline_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("hotline_tickets.id"), index=True)
+    #: chuyen_cuoc_goi (urgent call forwarded to an agency), xac_nhan (automatic acknowledgement),
+    #: ghi_am (recording attached).
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    detail: Mapped[Any] = mapped_column(JSON, nullable=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class RateLimitHit(Base):
+    """How many times one key (e.g. the public form from one address) was used in one window."""
+
+    __tablename__ = "rate_limit_hits"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WebhookReceipt(Base):
+    """A signed webhook call already accepted: the same signature again is a replay and is refused."""
+
+    __tablename__ = "webhook_receipts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    #: The call's HMAC signature (hex), unique.
+    digest: Mapped[str] = mapped_column(String(128), unique=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

@@ -281,6 +281,8 @@ def sync(uow: UnitOfWork, services: Services, instance: ProcessInstance, workflo
         ticket.instance_id = instance.id
         instance.title = f"Phiếu {ticket.code}"
     apply_variables(ticket, variables)
+    if ticket.state == TicketState.ANSWERED.value and ticket.answered_at is None:
+        ticket.answered_at = services.now()
     if instance.status == InstanceStatus.COMPLETED and ticket.closed_at is None:
         ticket.closed_at = services.now()
     return ticket

@@ -70,6 +70,11 @@ def line(page: Page, code: str) -> Any:
     return page.locator(f'.dti-leaf[data-code="{code}"]')
 
 
+def sheet_ready(page: Page) -> None:
+    """Wait until the sheet's script listens: typing before then would be lost."""
+    expect(page.locator("#dti-sheet")).to_have_attribute("data-ready", "true")
+
+
 def test_a_dti_round_on_its_pages(app: Flask, page: Page) -> None:
     add_people(app, STAFF, UNITS)
 
@@ -102,6 +107,7 @@ def test_a_dti_round_on_its_pages(app: Flask, page: Page) -> None:
     open_task(page, "Tự đánh giá, nộp báo cáo")  # the task's form links to the sheet
     page.locator("#form-root").get_by_role("link", name="Mở phiếu chấm điểm của đơn vị").click()
     expect(page.get_by_role("heading", name=re.compile("Phiếu chấm điểm: Sở Tài chính"))).to_be_visible()
+    sheet_ready(page)
     group = page.locator('.dti-group[data-group="Nhận thức số"]')
     tin_bai = line(page, "1.2.1")
     tin_bai.locator(".dti-self-input").fill("2,5")
@@ -130,6 +136,7 @@ def test_a_dti_round_on_its_pages(app: Flask, page: Page) -> None:
     page.screenshot(path=artifact_path("dti-12-sheet-self.png"), full_page=False)
 
     page.reload()
+    sheet_ready(page)
     expect(line(page, "1.2.1").locator(".dti-self-input")).to_have_value("2,5")
     expect(line(page, "1.5").locator(".dti-note-input")).to_have_value("Hoàn thành 9/12 nhiệm vụ")
     expect(page.locator('[data-total="self"]')).to_have_text("9,5")
@@ -145,6 +152,7 @@ def test_a_dti_round_on_its_pages(app: Flask, page: Page) -> None:
             dti_evidence.upload(work, services(), user("cv_stc"), round_id, "so_tc", code, file_name="bao-cao.pdf",
                                 content=pdf("Bao cao"))
     page.goto(f"/dti/rounds/{round_id}/units/so_tc")  # not a reload: that would post the refused form again
+    sheet_ready(page)
     page.get_by_label(re.compile("Đơn vị xác nhận điểm tự đánh giá")).check()
     page.get_by_role("button", name="Nộp bản tự đánh giá").click()
     expect(page.get_by_text("Đã hoàn thành bước “Đơn vị tự đánh giá”.")).to_be_visible()
@@ -154,6 +162,7 @@ def test_a_dti_round_on_its_pages(app: Flask, page: Page) -> None:
     # ---- the expert adjusts one score: the reason is required ----
     log_in(page, "cv_sttt", "Lê Văn Cường")
     page.goto(f"/dti/rounds/{round_id}/units/so_tc")
+    sheet_ready(page)
     tin_bai = line(page, "1.2.1")
     tin_bai.locator(".dti-expert-input").fill("1,5")
     tin_bai.locator(".dti-expert-input").blur()
@@ -174,6 +183,7 @@ def test_a_dti_round_on_its_pages(app: Flask, page: Page) -> None:
     # ---- the unit sees the adjustment and responds once ----
     log_in(page, "cv_stc", "Trần Thị Bình")
     page.goto(f"/dti/rounds/{round_id}/units/so_tc")
+    sheet_ready(page)
     tin_bai = line(page, "1.2.1")
     expect(tin_bai.locator(".dti-reason-text")).to_have_text("Chỉ 6 tin bài đạt yêu cầu.")
     tin_bai.locator(".dti-response-input").fill("Đơn vị có 8 tin bài, bổ sung danh sách.")

@@ -504,4 +504,5 @@ export function initSheet(root) {
     }
   });
   recompute();
+  root.dataset.ready = 'true'; // the listeners are in place: what a user types from now on is counted and saved
 }
