@@ -28,7 +28,7 @@ from engine.domain.enums import InstanceStatus, Role
 from engine.domain.errors import Conflict, InvalidData
 from engine.domain.hotline import FIELDS_BY_CODE
 from engine.domain.messages import Message
-from engine.persistence.models import HotlineTicket, ProcessInstance, Unit, User, UserRole
+from engine.persistence.models import HotlineEvent, HotlineTicket, ProcessInstance, Unit, User, UserRole
 from engine.persistence.uow import UnitOfWork
 from engine.services import instances
 from engine.services.context import Services
@@ -286,3 +286,51 @@ def sync(uow: UnitOfWork, services: Services, instance: ProcessInstance, workflo
     if instance.status == InstanceStatus.COMPLETED and ticket.closed_at is None:
         ticket.closed_at = services.now()
     return ticket
+
+
+# ---------------------------------------------------------------- the ticket's log and the acknowledgement
+
+#: The automatic acknowledgement of QĐ 1244 for contacts that arrive as messages (e-mail, web form, chat).
+ACKNOWLEDGEMENT = ("Tổng đài Thông tin dịch vụ công tỉnh Đồng Tháp đã nhận được thông tin góp ý, phản ánh của "
+                   "Quý khách, xin cảm ơn.")
+#: Channels whose contacts get the acknowledgement (a phone call is answered by a person).
+MESSAGE_CHANNELS = frozenset({Channel.EMAIL, Channel.WEB, Channel.ZALO, Channel.FACEBOOK, Channel.CHAT})
+
+
+class EventKind(str, enum.Enum):
+    FORWARDED_CALL = "chuyen_cuoc_goi"
+    ACKNOWLEDGED = "xac_nhan"
+    RECORDING = "ghi_am"
+
+
+def acknowledgement_text(ticket: HotlineTicket) -> str:
+    """The acknowledgement with the code the citizen quotes to look the ticket up."""
+    return f"{ACKNOWLEDGEMENT} Mã phiếu của Quý khách: {ticket.code}."
+
+
+def log_event(uow: UnitOfWork, services: Services, ticket: HotlineTicket, kind: EventKind, summary: str,
+              detail: Mapping[str, Any] | None = None, actor: User | None = None) -> HotlineEvent:
+    """Add one entry to the ticket's log (in the caller's transaction)."""
+    event = HotlineEvent(ticket_id=ticket.id, kind=kind.value, summary=summary[:500],
+                         detail=dict(detail) if detail else None, actor_id=actor.id if actor else None,
+                         at=services.now())
+    uow.add(event)
+    return event
+
+
+def acknowledge(uow: UnitOfWork, services: Services, ticket: HotlineTicket, via: str) -> str | None:
+    """Record that the acknowledgement went out on `via` (e-mail, the web page, the chat gateway) and return
+    its text; None when the ticket's channel gets none or it was already acknowledged (a redelivered
+    message is acknowledged once). The caller delivers the text and commits."""
+    if Channel(ticket.channel) not in MESSAGE_CHANNELS or ticket.acknowledged_at is not None:
+        return None
+    text = acknowledgement_text(ticket)
+    ticket.acknowledged_at = services.now()
+    log_event(uow, services, ticket, EventKind.ACKNOWLEDGED, f"Đã gửi tin nhắn xác nhận tự động ({via}).",
+              {"via": via, "text": text})
+    return text
+
+
+def events(uow: UnitOfWork, ticket: HotlineTicket) -> list[HotlineEvent]:
+    return list(uow.session.scalars(select(HotlineEvent).where(HotlineEvent.ticket_id == ticket.id)
+                                    .order_by(HotlineEvent.at, HotlineEvent.id)))
