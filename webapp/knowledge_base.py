@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine.domain.errors import InvalidData
-from engine.domain.hotline import FIELDS, FIELDS_BY_CODE
+from engine.domain.hotline import BOARD_ROLES, CONTACT_ROLES, FIELDS, FIELDS_BY_CODE
 from engine.persistence.models import User
 from engine.services import knowledge_base as kb
 from webapp.platform import services, text, uow
@@ -26,6 +26,28 @@ def _user() -> User | None:
 def kb_editor() -> bool:
     """For the navigation bar and pages: the signed-in user writes knowledge-base articles."""
     return kb.is_editor(_user())
+
+
+#: The hotline's pages, in the order of its tab bar: (endpoint, Vietnamese label, who sees it). A page whose
+#: blueprint is not registered is left out.
+HOTLINE_TABS = (
+    ("hotline.console", "Tiếp nhận", CONTACT_ROLES),
+    ("hotline_board.tickets", "Danh sách phiếu", BOARD_ROLES),
+    ("hotline_board.board", "Giám sát trực tuyến", BOARD_ROLES),
+    ("hotline_board.statistics", "Thống kê", BOARD_ROLES),
+    ("knowledge_base.search_page", "Hỏi đáp", frozenset({"tong_dai_vien", "quan_tri"})),
+)
+
+
+@bp.app_template_global()
+def hotline_tabs() -> list[tuple[str, str]]:
+    """The hotline tabs the signed-in user may open, as (endpoint, translated label)."""
+    user = _user()
+    if user is None:
+        return []
+    roles = user.role_codes
+    return [(endpoint, _(label)) for endpoint, label, allowed in HOTLINE_TABS
+            if endpoint in current_app.view_functions and not allowed.isdisjoint(roles)]
 
 
 @bp.app_template_global()

@@ -19,11 +19,16 @@ ANSWER = ("Nộp tại Bộ phận Một cửa UBND cấp huyện hoặc trên C
           "giấy chứng nhận quyền sử dụng đất, hai bộ bản vẽ thiết kế.\nThời hạn giải quyết: 15 ngày.")
 
 
+def open_knowledge_base(page: Page) -> None:
+    page.locator("a.nav-hotline").click()
+    page.locator(".hotline-tabs").get_by_role("link", name="Hỏi đáp").click()
+
+
 def test_operator_publishes_and_finds_an_article_and_the_public_sees_it(page: Page, app: Flask) -> None:
     add_people(app, {"tongdai": ("Nguyễn Thị Tổng Đài", "ttpvhcc", ["tong_dai_vien"])},
                {"ttpvhcc": "Trung tâm Phục vụ hành chính công"})
     log_in(page, "tongdai", "Nguyễn Thị Tổng Đài")
-    page.locator("a.nav-kb").click()
+    open_knowledge_base(page)
     expect(page.get_by_role("heading", name=re.compile("Cơ sở dữ liệu hỏi đáp"))).to_be_visible()
     expect(page.get_by_label("Tìm câu hỏi, câu trả lời")).to_be_focused()
 
@@ -40,7 +45,7 @@ def test_operator_publishes_and_finds_an_article_and_the_public_sees_it(page: Pa
     expect(page.get_by_role("alert").filter(has_text="Đã công bố câu hỏi – trả lời.")).to_be_visible()
     expect(page.locator(".kb-state")).to_have_text("Đã công bố")
 
-    page.locator("a.nav-kb").click()
+    open_knowledge_base(page)
     box = page.get_by_label("Tìm câu hỏi, câu trả lời")
     expect(box).to_be_focused()
     box.press_sequentially("thu tuc cap giay phep", delay=20)  # results follow the typing, no Enter

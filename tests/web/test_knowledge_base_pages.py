@@ -18,7 +18,7 @@ def operator(app: Flask, browser: Browser) -> None:
 
 def test_operator_writes_publishes_and_searches(app: Flask, client: FlaskClient, browser: Browser) -> None:
     operator(app, browser)
-    assert "Hỏi đáp 1022" in client.get("/hotline/kb").get_data(as_text=True)
+    assert "Tổng đài 1022" in client.get("/hotline/kb").get_data(as_text=True)
     draft = browser.post("/hotline/kb/moi", dict(PERMIT, action="save"))
     assert draft.status_code == 302
     edit_url = draft.headers["Location"]
