@@ -45,3 +45,4 @@ test: lint
 bench: setup
 	$(BIN)/python -m bench.engine_steps
 	$(BIN)/python -m bench.dti
+	$(BIN)/python -m bench.hotline
