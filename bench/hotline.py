@@ -201,7 +201,8 @@ def knowledge_base_search(url: str) -> dict[str, Any]:
             article = KbArticle(author_id=operator.id, author_name=operator.full_name, created_at=now,
                                 is_published=True, published_at=now)
             knowledge_base.fill(article, field, f"Câu hỏi {i}: thủ tục {topic} cần những giấy tờ gì?",
-                                f"Trả lời {i}: về {topic} và {other}, liên hệ Bộ phận Một cửa.", f"{topic}, {other}", now)
+                                f"Trả lời {i}: về {topic} và {other}, liên hệ Bộ phận Một cửa.",
+                                f"{topic}, {other}", now)
             u.add(article)
         u.commit()
         first_id = u.session.scalar(select(func.min(KbArticle.id)))

@@ -46,6 +46,13 @@ XLSX = FileKind("xlsx", "application/vnd.openxmlformats-officedocument.spreadshe
 KINDS: tuple[FileKind, ...] = (PDF, JPEG, PNG, DOCX, XLSX)
 BY_MIME = {kind.mime: kind for kind in KINDS}
 
+#: Recordings of the hotline's calls (engine.services.hotline_console): never accepted by a form's file field.
+MP3 = FileKind("mp3", "audio/mpeg", (".mp3",), "MP3")
+WAV = FileKind("wav", "audio/wav", (".wav",), "WAV")
+OGG = FileKind("ogg", "audio/ogg", (".ogg",), "OGG")
+M4A = FileKind("m4a", "audio/mp4", (".m4a",), "M4A")
+AUDIO_KINDS: tuple[FileKind, ...] = (MP3, WAV, OGG, M4A)
+
 # What a form's `accept` may name (the HTML accept attribute's tokens, lower-cased).
 _ACCEPT_TOKENS: dict[str, frozenset[FileKind]] = {
     **{ext: frozenset({kind}) for kind in KINDS for ext in kind.extensions},
@@ -148,6 +155,30 @@ def detect(content: bytes) -> FileKind:
     if content.startswith(_ZIP_MAGIC):
         return _office_kind(content)
     raise FileRefused(NOT_SUPPORTED)
+
+
+NOT_AUDIO = msg("Tệp ghi âm không được hỗ trợ: chỉ nhận MP3, WAV, OGG hoặc M4A.",
+                "Unsupported recording: only MP3, WAV, OGG or M4A files are accepted.")
+#: ISO base media brands of an audio-only MPEG-4 file (.m4a) as recorders and phone systems write them.
+_M4A_BRANDS = frozenset({b"M4A ", b"M4B ", b"mp41", b"mp42", b"isom", b"iso2"})
+
+
+def detect_audio(content: bytes) -> FileKind:
+    """The kind of recording the bytes are, by their signature; FileRefused otherwise."""
+    if content.startswith(b"RIFF") and content[8:12] == b"WAVE":
+        return WAV
+    if content.startswith(b"OggS"):
+        return OGG
+    if content[4:8] == b"ftyp" and content[8:12] in _M4A_BRANDS:
+        return M4A
+    if content.startswith(b"ID3") or _mpeg_frame(content):
+        return MP3
+    raise FileRefused(NOT_AUDIO)
+
+
+def _mpeg_frame(content: bytes) -> bool:
+    """An MP3 without a tag starts with a frame: 11 sync bits, then a layer that is not 00 (that is AAC)."""
+    return len(content) >= 2 and content[0] == 0xFF and content[1] & 0xE0 == 0xE0 and content[1] & 0x06 != 0
 
 
 def _office_kind(content: bytes) -> FileKind:

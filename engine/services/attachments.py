@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -77,10 +78,12 @@ def value_of(attachment: Attachment) -> files.FileValue:
 # ---------------------------------------------------------------- upload and removal
 
 
-def checked_file(file_name: str, content: bytes, limit: int) -> tuple[str, files.FileKind]:
+def checked_file(file_name: str, content: bytes, limit: int,
+                 detect: Callable[[bytes], files.FileKind] = files.detect) -> tuple[str, files.FileKind]:
     """The clean name and the kind (by content) of an acceptable upload; InvalidData saying why otherwise.
 
-    Every upload goes through this: form fields, meeting documents, DTI evidence.
+    Every upload goes through this: form fields, meeting documents, DTI evidence, and (with
+    `detect=files.detect_audio`) the hotline's call recordings.
     """
     name = files.clean_name(file_name or "")
     if not name:
@@ -90,7 +93,7 @@ def checked_file(file_name: str, content: bytes, limit: int) -> tuple[str, files
     if len(content) > limit:
         raise InvalidData(too_large(limit))
     try:
-        kind = files.detect(content)
+        kind = detect(content)
     except files.FileRefused as exc:
         raise InvalidData(exc.message) from None
     if files.extension(name) not in kind.extensions:
