@@ -193,6 +193,9 @@ class Settings:
     hotline_webhook_secrets: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     #: Seconds a webhook call's timestamp may differ from the server's clock (env HOTLINE_WEBHOOK_WINDOW_SECONDS).
     hotline_webhook_window_seconds: int = 300
+    #: Reverse proxies in front of the web app that set X-Forwarded-For/-Proto/-Host (env PROXY_HOPS; 0 = none):
+    #: the client's address (the public form's rate limit) is then read from those headers, trusting that many.
+    proxy_hops: int = 0
     #: Contacts one address may send through the public form per hour (env HOTLINE_PUBLIC_PER_HOUR).
     hotline_public_per_hour: int = 5
     #: Ticket lookups one address may make per hour on the public page (env HOTLINE_LOOKUP_PER_HOUR).
@@ -268,6 +271,7 @@ class Settings:
             hotline_webhook_window_seconds=_positive(env.get("HOTLINE_WEBHOOK_WINDOW_SECONDS"),
                                                      base.hotline_webhook_window_seconds,
                                                      "HOTLINE_WEBHOOK_WINDOW_SECONDS"),
+            proxy_hops=int(env.get("PROXY_HOPS", base.proxy_hops) or 0),
             hotline_public_per_hour=_positive(env.get("HOTLINE_PUBLIC_PER_HOUR"), base.hotline_public_per_hour,
                                               "HOTLINE_PUBLIC_PER_HOUR"),
             hotline_lookup_per_hour=_positive(env.get("HOTLINE_LOOKUP_PER_HOUR"), base.hotline_lookup_per_hour,
