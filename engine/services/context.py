@@ -9,6 +9,7 @@ from engine.adapters.base import AdapterRegistry
 from engine.bpmn.functions import platform_functions
 from engine.bpmn.runtime import Runtime
 from engine.calendar import CalendarCache, Override, WorkingCalendar
+from engine.calendar.national import national_year
 from engine.settings import Settings
 
 #: Reads the administrators' calendar overrides (engine.services.calendar.override_loader).
@@ -36,6 +37,11 @@ class Services:
     def __post_init__(self) -> None:
         self._calendar = CalendarCache(self._build_calendar, self.settings.calendar_cache_seconds)
         self.runtime = Runtime(platform_functions(self.clock, self.calendar), clock=self.clock)
+        # Read this year's and next year's national days now (once per process): scripts' deadlines use them,
+        # and reading them inside a script would spend its time budget (engine.bpmn.sandbox) on a busy machine.
+        year = self.clock().year
+        national_year(year)
+        national_year(year + 1)
 
     def now(self) -> datetime:
         return self.clock()
