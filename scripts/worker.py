@@ -12,6 +12,7 @@ from engine.persistence.db import make_engine, make_session_factory
 from engine.persistence.uow import UnitOfWork
 from engine.services.calendar import override_loader
 from engine.services.context import Services
+from engine.services.hotline_mail import MailPolling
 from engine.settings import Settings
 from engine.worker import run_once, worker_name
 
@@ -33,8 +34,12 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     owner = worker_name()
     parent = os.getppid()
-    logging.info("worker %s started", owner)
+    # The hotline's mailbox (HOTLINE_IMAP_HOST): read every HOTLINE_IMAP_POLL_SECONDS; a failure is logged
+    # and tried again next time, the service tasks go on.
+    mail = MailPolling(services)
+    logging.info("worker %s started%s", owner, " (reading the hotline mailbox)" if mail.enabled else "")
     while not stop.is_set():
+        mail.tick(lambda: UnitOfWork(sessions))
         done = run_once(lambda: UnitOfWork(sessions), services, owner)
         if done:
             logging.info("%d service call(s) done", done)

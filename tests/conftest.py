@@ -19,6 +19,7 @@ from engine.persistence.migrate import upgrade
 from engine.services import identity
 from tests.engine.mcu_server import McuPeer
 from tests.engine.project_software_server import ProjectSoftwarePeer
+from tests.imap_server import ImapServer, running_imap
 from tests.smtp_server import SmtpServer, running_smtp
 
 PG_ADMIN_URL = os.environ.get(
@@ -187,6 +188,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server on 127.0.0.1 (aiosmtpd) collecting the messages it receives."""
     with running_smtp() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def imap_server() -> Iterator[ImapServer]:
+    """A real IMAP server on 127.0.0.1 (Dovecot), one per test session (xdist worker); each test takes
+    an account of its own with `imap_server.new_mailbox()`."""
+    with running_imap() as server:
         yield server
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, request, session
 from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.persistence.db import configure_engine, engine_options
 from engine.settings import Settings
@@ -54,6 +55,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _secret_key(app.instance_path)
 
+    if settings.proxy_hops > 0:
+        n = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
@@ -79,6 +83,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         exports,
         formatting,
         health,
+        hotline,
+        hotline_board,
         incidents,
         instances,
         knowledge_base,
@@ -86,12 +92,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         meetings,
         notifications,
         procedures,
+        public_hotline,
         reports,
         security,
         tasks,
     )
     for module in (auth, procedures, tasks, instances, admin, calendar_admin, reports, health, exports,
-                   incidents, attachments, meetings, meeting_rules, dti, knowledge_base):
+                   incidents, attachments, meetings, meeting_rules, dti, knowledge_base,
+                   public_hotline, hotline, hotline_board):
         app.register_blueprint(module.bp)
     for module in (credentials, notifications, api, errors, formatting, security, cli):
         module.init_app(app)

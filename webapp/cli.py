@@ -1,16 +1,28 @@
-"""Flask CLI: `flask --app webapp procedures|demo|users|calendar …` — each command calls one service."""
+"""Flask CLI: `flask --app webapp procedures|demo|users|calendar|hotline …` — each command calls one service."""
 from __future__ import annotations
 
 import os
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 
+from engine.adapters.base import AdapterError
 from engine.domain.errors import DomainError, PublishRefused
 from engine.persistence.migrate import upgrade
-from engine.services import calendar, demo, identity, publishing, queries
+from engine.services import (
+    calendar,
+    demo,
+    hotline_board,
+    hotline_mail,
+    hotline_sample,
+    hotline_webhook,
+    identity,
+    publishing,
+    queries,
+)
 from webapp.platform import publish, services, uow
 
 
@@ -99,8 +111,67 @@ def init_calendar_commands(app: Flask) -> None:
             click.echo(f"{day.day.isoformat()}\t{kind}\t{day.source.value}\t{day.name}")
 
 
+def init_hotline_commands(app: Flask) -> None:
+    @app.cli.group("hotline")
+    def hotline_group() -> None:
+        """Tổng đài 1022: tiếp nhận phiếu từ các kênh."""
+
+    @hotline_group.command("read-mail")
+    def hotline_read_mail() -> None:
+        """Đọc hộp thư của Tổng đài 1022 (HOTLINE_IMAP_*) một lần: mỗi thư chưa đọc thành một phiếu."""
+        try:
+            summary = hotline_mail.read_mail(uow, services())
+        except AdapterError as err:
+            raise click.ClickException(str(err)) from None
+        except DomainError as err:
+            raise click.ClickException(err.message.vi) from None
+        click.echo(summary.text())
+
+    @hotline_group.command("simulate")
+    @click.option("--days", default=1, show_default=True, type=click.IntRange(1, 31),
+                  help="Số ngày (24 giờ) gần nhất có phiếu mẫu, tính đến bây giờ")
+    @click.option("--count", default=None, type=click.IntRange(1, hotline_sample.MAX_COUNT),
+                  help="Số phiếu (mặc định 40 phiếu mỗi ngày)")
+    @click.option("--seed", default=None, type=int, help="Hạt giống ngẫu nhiên (để tạo lại đúng bộ phiếu)")
+    def hotline_simulate(days: int, count: int | None, seed: int | None) -> None:
+        """Tạo phiếu mẫu như một ngày làm việc thật của Tổng đài 1022 (cho màn hình giám sát, thống kê)."""
+        now = services().now()
+        today = hotline_board.today(services())
+        since = now - timedelta(days=days)
+        first = today - timedelta(days=days)
+        try:
+            made = hotline_sample.generate(uow, services(), first, today, count or 40 * days,
+                                           seed if seed is not None else int(now.timestamp()), until=now,
+                                           since=since)
+        except DomainError as err:
+            raise click.ClickException(err.message.vi) from None
+        closed = sum(1 for t in made.tickets if t.closed_at)
+        click.echo(f"Đã tạo {len(made.tickets)} phiếu trong {days * 24} giờ qua: "
+                   f"{closed} đã đóng, {len(made.tickets) - closed} đang mở.")
+
+    @hotline_group.command("sign-webhook")
+    @click.option("--channel", required=True, type=click.Choice(hotline_webhook.CHANNEL_CODES),
+                  help="Kênh của cổng: zalo, facebook, chat")
+    @click.option("--file", "path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="Tệp JSON tin nhắn, gửi nguyên byte (curl --data-binary)")
+    def hotline_sign_webhook(channel: str, path: Path) -> None:
+        """In tiêu đề ký (có hiệu lực HOTLINE_WEBHOOK_WINDOW_SECONDS giây) và lệnh curl để thử webhook."""
+        platform = services()
+        try:
+            headers = hotline_webhook.signature_headers(platform.settings, channel, path.read_bytes(),
+                                                        platform.now())
+        except DomainError as err:
+            raise click.ClickException(err.message.vi) from None
+        for name, value in headers.items():
+            click.echo(f"{name}: {value}")
+        url = f"{platform.settings.public_base_url}/api/v1/hotline/webhook/{channel}"
+        options = " ".join(f"-H '{name}: {value}'" for name, value in headers.items())
+        click.echo(f"curl -sS -X POST {url} -H 'Content-Type: application/json' {options} --data-binary @{path}")
+
+
 def init_app(app: Flask) -> None:
     init_calendar_commands(app)
+    init_hotline_commands(app)
 
     @app.cli.group("procedures")
     def procedures_group() -> None:

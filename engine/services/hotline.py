@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.documents.registers import next_number
@@ -321,11 +321,19 @@ def log_event(uow: UnitOfWork, services: Services, ticket: HotlineTicket, kind: 
 def acknowledge(uow: UnitOfWork, services: Services, ticket: HotlineTicket, via: str) -> str | None:
     """Record that the acknowledgement went out on `via` (e-mail, the web page, the chat gateway) and return
     its text; None when the ticket's channel gets none or it was already acknowledged (a redelivered
-    message is acknowledged once). The caller delivers the text and commits."""
+    message is acknowledged once, even when two deliveries race). The caller delivers the text and commits."""
     if Channel(ticket.channel) not in MESSAGE_CHANNELS or ticket.acknowledged_at is not None:
         return None
+    # Claimed by a conditional update, which the database serialises: when deliveries of one message race,
+    # one of them acknowledges.
+    now = services.now()
+    claimed = uow.session.execute(
+        update(HotlineTicket).where(HotlineTicket.id == ticket.id, HotlineTicket.acknowledged_at.is_(None))
+        .values(acknowledged_at=now).execution_options(synchronize_session=False))
+    if getattr(claimed, "rowcount", 0) != 1:
+        return None
     text = acknowledgement_text(ticket)
-    ticket.acknowledged_at = services.now()
+    ticket.acknowledged_at = now
     log_event(uow, services, ticket, EventKind.ACKNOWLEDGED, f"Đã gửi tin nhắn xác nhận tự động ({via}).",
               {"via": via, "text": text})
     return text

@@ -161,6 +161,9 @@ def test_openapi_spec_lists_every_endpoint(client: FlaskClient) -> None:
         ("/api/v1/dti/rounds/{round_id}/ranking", "get"), ("/api/v1/dti/rounds/{round_id}/ranking.xlsx", "get"),
         ("/api/v1/dti/rounds/{round_id}/units/{unit_code}/report.docx", "get"),
         ("/api/v1/kb/articles", "get"),
+        ("/api/v1/hotline/tickets", "post"), ("/api/v1/hotline/callers/{phone}/tickets", "get"),
+        ("/api/v1/hotline/webhook/{channel}", "post"),
+        ("/api/v1/hotline/statistics", "get"),
     }
     assert {(p, m) for p, ops in paths.items() for m in ops if m != "parameters"} == expected
     for path, method in expected:

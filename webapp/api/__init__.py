@@ -12,6 +12,9 @@ from webapp.api import (
     calendar,
     documents,
     dti,
+    hotline,
+    hotline_stats,
+    hotline_webhook,
     incidents,
     instances,
     knowledge_base,
@@ -25,7 +28,8 @@ from webapp.api.schemas import ErrorSchema
 from webapp.extensions import csrf
 
 BLUEPRINTS = (auth.blp, processes.blp, instances.blp, tasks.blp, calendar.blp, documents.blp, attachments.blp,
-              incidents.blp, meetings.blp, meeting_rules.blp, dti.blp, knowledge_base.blp)
+              incidents.blp, meetings.blp, meeting_rules.blp, dti.blp, knowledge_base.blp,
+              hotline_webhook.blp, hotline.blp, hotline_stats.blp)
 
 
 class PlatformApi(Api):
