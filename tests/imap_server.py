@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import stop
 from tests.smtp_server import free_port
 
 STARTUP_SECONDS = 15.0
@@ -151,12 +152,7 @@ class ImapServer:
     def stop(self) -> None:
         if self._process is None:
             return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        stop(self._process)
         self._process = None
 
     def new_mailbox(self) -> Mailbox:

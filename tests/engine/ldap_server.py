@@ -23,6 +23,7 @@ from ldap3 import SUBTREE, Connection, Server
 from ldap3.utils.hashed import HASHED_SALTED_SHA, hashed
 
 from engine.settings import ROOT
+from tests.processes import stop
 
 SCHEMA_DIR = Path("/etc/ldap/schema")
 MAIL_SCHEMA = ROOT / "engine" / "adapters" / "ldap" / "mailaccount.ldif"
@@ -179,12 +180,7 @@ class LdapServer:
     def stop(self) -> None:
         if self._process is None:
             return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        stop(self._process)
         self._process = None
 
     @contextmanager
