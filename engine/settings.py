@@ -196,6 +196,11 @@ class Settings:
     #: Reverse proxies in front of the web app that set X-Forwarded-For/-Proto/-Host (env PROXY_HOPS; 0 = none):
     #: the client's address (the public form's rate limit) is then read from those headers, trusting that many.
     proxy_hops: int = 0
+    #: Wrong passwords one account may receive in LOGIN_LOCK_MINUTES before it is locked for the rest of that
+    #: period (env LOGIN_MAX_FAILURES); one address may fail four times as often across accounts.
+    login_max_failures: int = 5
+    #: Length of the period failed sign-ins are counted in, in minutes (env LOGIN_LOCK_MINUTES).
+    login_lock_minutes: int = 15
     #: Contacts one address may send through the public form per hour (env HOTLINE_PUBLIC_PER_HOUR).
     hotline_public_per_hour: int = 5
     #: Ticket lookups one address may make per hour on the public page (env HOTLINE_LOOKUP_PER_HOUR).
@@ -271,6 +276,8 @@ class Settings:
             hotline_webhook_window_seconds=_positive(env.get("HOTLINE_WEBHOOK_WINDOW_SECONDS"),
                                                      base.hotline_webhook_window_seconds,
                                                      "HOTLINE_WEBHOOK_WINDOW_SECONDS"),
+            login_max_failures=_positive(env.get("LOGIN_MAX_FAILURES"), base.login_max_failures, "LOGIN_MAX_FAILURES"),
+            login_lock_minutes=_positive(env.get("LOGIN_LOCK_MINUTES"), base.login_lock_minutes, "LOGIN_LOCK_MINUTES"),
             proxy_hops=int(env.get("PROXY_HOPS", base.proxy_hops) or 0),
             hotline_public_per_hour=_positive(env.get("HOTLINE_PUBLIC_PER_HOUR"), base.hotline_public_per_hour,
                                               "HOTLINE_PUBLIC_PER_HOUR"),

@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required, login_user, logout_user
 
-from engine.domain.errors import AuthFailed
+from engine.domain.errors import AuthFailed, RateLimited
 from engine.persistence.models import User
 from engine.services import identity
 from webapp.extensions import db, login_manager
-from webapp.platform import text, uow
+from webapp.platform import services, text, uow
 
 bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
@@ -39,11 +39,12 @@ def login() -> Any:
     if request.method == "POST":
         with uow() as work:
             try:
-                user = identity.authenticate(work, request.form.get("username", "").strip(),
-                                             request.form.get("password", ""))
-            except AuthFailed as err:
+                user = identity.sign_in(work, services().settings, request.form.get("username", ""),
+                                        request.form.get("password", ""), request.remote_addr or "", services().now())
+            except (AuthFailed, RateLimited) as err:
                 flash(text(err.message), "danger")
-                return render_template("auth/login.html", username=request.form.get("username", "")), 401
+                status = 429 if isinstance(err, RateLimited) else 401
+                return render_template("auth/login.html", username=request.form.get("username", "")), status
         lang = session.get("lang")
         session.clear()
         if lang:

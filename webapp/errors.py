@@ -14,7 +14,7 @@ from webapp.platform import text
 
 STATUS = {
     domain.InvalidData: 400, domain.PublishRefused: 400, domain.AuthFailed: 401,
-    domain.Forbidden: 403, domain.NotFound: 404, domain.Conflict: 409,
+    domain.Forbidden: 403, domain.NotFound: 404, domain.Conflict: 409, domain.RateLimited: 429,
 }
 HTTP_MESSAGES = {
     400: Message("Yêu cầu không hợp lệ.", "Bad request."),

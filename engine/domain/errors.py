@@ -41,3 +41,9 @@ class PublishRefused(DomainError):
 
 class AuthFailed(DomainError):
     code = "auth_failed"
+
+
+class RateLimited(DomainError):
+    """Too many attempts from one address or at one account within the window (HTTP 429)."""
+
+    code = "rate_limited"

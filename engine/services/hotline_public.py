@@ -26,7 +26,7 @@ from sqlalchemy import delete, select
 
 from engine.adapters.base import AdapterError
 from engine.adapters.notifications import SMTP
-from engine.domain.errors import DomainError, InvalidData
+from engine.domain.errors import InvalidData, RateLimited
 from engine.domain.hotline import FIELDS_BY_CODE
 from engine.domain.messages import Message
 from engine.persistence.models import HotlineTicket, Notification
@@ -50,12 +50,6 @@ DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tá
 #: The sums' results as words, besides digits: 2..18.
 ANSWER_WORDS = {**{DIGITS[n]: n for n in range(2, 10)}, "mười": 10, "mười một": 11, "mười hai": 12, "mười ba": 13,
           "mười bốn": 14, "mười lăm": 15, "mười năm": 15, "mười sáu": 16, "mười bảy": 17, "mười tám": 18}
-
-
-class RateLimited(DomainError):
-    """Too many uses of a public page from one address in the window."""
-
-    code = "rate_limited"
 
 
 REFUSED = Message("Không gửi được câu hỏi. Vui lòng tải lại trang và gửi lại, hoặc gọi Tổng đài 1022.",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.persistence.models import RateLimitHit
@@ -50,6 +50,19 @@ def hit(uow: UnitOfWork, key: str, limit: int, window_seconds: int, now: datetim
         # needed; at most once per key and window).
         purge(uow, now - KEEP)
     return count <= limit
+
+
+def count(uow: UnitOfWork, key: str, window_seconds: int, now: datetime) -> int:
+    """How many times `key` was hit in the window holding `now` (read only)."""
+    found = uow.session.scalar(select(RateLimitHit.count).where(
+        RateLimitHit.key == key[:MAX_KEY], RateLimitHit.window_start == window_start(now, window_seconds)))
+    return int(found or 0)
+
+
+def clear(uow: UnitOfWork, key: str) -> None:
+    """Forget every window of `key` (in the caller's transaction)."""
+    uow.session.execute(delete(RateLimitHit).where(RateLimitHit.key == key[:MAX_KEY])
+                        .execution_options(synchronize_session=False))
 
 
 def purge(uow: UnitOfWork, before: datetime) -> int:

@@ -47,12 +47,13 @@ def authenticated(view: Callable[..., Any]) -> Callable[..., Any]:
 @blp.route("/auth/token", methods=["POST"])
 @blp.arguments(TokenRequestSchema, error_status_code=400)
 @blp.response(200, TokenSchema)
-@documents_errors(blp, 400, 401)
+@documents_errors(blp, 400, 401, 429)
 @blp.doc(security=[], summary="Lấy mã truy cập",
          description="Mã có hiệu lực 8 giờ; gửi kèm mỗi yêu cầu trong tiêu đề Authorization: Bearer <mã>.")
 def token(body: dict[str, Any]) -> Any:
     with uow() as work:
-        user = identity.authenticate(work, body["username"].strip(), body["password"])
+        user = identity.sign_in(work, services().settings, body["username"], body["password"],
+                                request.remote_addr or "", services().now(), via="api")
         value, expires = identity.issue_token(work, user, services().now())
         work.commit()
     return {"token": value, "expires_at": expires}
