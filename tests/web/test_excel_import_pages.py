@@ -36,7 +36,8 @@ def upload(browser: Browser, task_id: int, content: bytes, path: str = "ca_nhan"
 def state(app: Flask) -> tuple[int, int]:
     with app.app_context():
         return (db.session.scalar(select(ProcessInstance.revision)),
-                db.session.scalar(select(func.count(AuditEvent.id))))
+                # sign-ins are audited too; what must not change is the audit of the work
+                db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action.not_like("auth.%"))))
 
 
 GOOD_ROWS = [
