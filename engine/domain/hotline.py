@@ -88,3 +88,10 @@ def mask_name(name: str) -> str:
     if len(words) <= 1:
         return name
     return " ".join([words[0], *(w[:1] + "." for w in words[1:])])
+
+
+def shown_contact(name: str, phone: str, email: str, *, masked: bool, name_key: str = "caller_name") -> dict[str, str]:
+    """A citizen's contact as a viewer may see it: masked (mask_*) or in full, keyed for a view model."""
+    if masked:
+        name, phone, email = mask_name(name), mask_phone(phone), mask_email(email)
+    return {name_key: name, "phone": phone, "email": email}

@@ -90,6 +90,19 @@ _STATE_LABELS = {
     TicketState.CANCELLED: Message("Đã hủy", "Cancelled"),
 }
 _STATES = {s.value for s in TicketState}
+
+
+def state_label(code: str) -> Message:
+    """The ticket state's label; an unknown code as itself."""
+    return TicketState(code).label if code in _STATES else Message(code, code)
+
+
+def channel_label(code: str) -> Message:
+    """The channel's label; an unknown code as itself."""
+    try:
+        return Channel(code).label
+    except ValueError:
+        return Message(code, code)
 LEVELS = ("thuong", "khan")
 
 #: A Vietnamese number once spaces, dots, dashes and brackets are gone: 0 or +84, then 9 or 10 digits.

@@ -19,14 +19,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from engine.domain.enums import TaskStatus
 from engine.domain.errors import Forbidden, InvalidData
-from engine.domain.hotline import BOARD_ROLES, FIELDS_BY_CODE, mask_email, mask_name, mask_phone, may_see_contacts
+from engine.domain.hotline import BOARD_ROLES, FIELDS_BY_CODE, may_see_contacts, shown_contact
 from engine.domain.messages import Message
 from engine.persistence.models import HotlineTicket, HumanTask, Unit, User
 from engine.persistence.uow import UnitOfWork
 from engine.reports.excel import Column, Kind, table_workbook
 from engine.services import audit
 from engine.services.context import Services
-from engine.services.hotline import Channel, TicketState
+from engine.services.hotline import Channel, TicketState, channel_label, state_label
 from engine.services.hotline_statistics import (  # noqa: F401 - part of this module's interface
     GROUPINGS,
     METRICS,
@@ -49,20 +49,6 @@ def check_viewer(viewer: User) -> None:
     if BOARD_ROLES.isdisjoint(viewer.role_codes):
         raise Forbidden(Message("Chỉ điện thoại viên, lãnh đạo và quản trị xem danh sách phiếu của Tổng đài 1022.",
                                 "Only operators, leaders and administrators see the hotline's tickets."))
-
-
-def state_label(code: str) -> Message:
-    try:
-        return TicketState(code).label
-    except ValueError:
-        return Message(code, code)
-
-
-def channel_label(code: str) -> Message:
-    try:
-        return Channel(code).label
-    except ValueError:
-        return Message(code, code)
 
 
 def field_label(code: str) -> Message:
@@ -247,8 +233,7 @@ def _rows(uow: UnitOfWork, services: Services, tickets: list[HotlineTicket], mas
     names = _unit_names(uow, {t.agency_code for t in tickets if t.agency_code})
     return [TicketRow(
         code=t.code, created_at=t.created_at, channel=t.channel, channel_label=channel_label(t.channel),
-        caller=mask_name(t.caller_name) if masked else t.caller_name,
-        phone=mask_phone(t.phone) if masked else t.phone, email=mask_email(t.email) if masked else t.email,
+        **shown_contact(t.caller_name, t.phone, t.email, masked=masked, name_key="caller"),
         field=t.field, field_label=field_label(t.field), state=t.state, state_label=state_label(t.state),
         agency_code=t.agency_code, agency_name=names.get(t.agency_code, t.agency_code), content=t.content,
         closed_at=t.closed_at, overdue=t.instance_id in late) for t in tickets]

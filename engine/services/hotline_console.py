@@ -22,7 +22,7 @@ from sqlalchemy.orm import defer
 
 from engine.domain.enums import Role, TaskStatus
 from engine.domain.errors import Forbidden, InvalidData, NotFound
-from engine.domain.hotline import BOARD_ROLES, FIELDS_BY_CODE, mask_email, mask_name, mask_phone, may_see_contacts
+from engine.domain.hotline import BOARD_ROLES, FIELDS_BY_CODE, may_see_contacts, shown_contact
 from engine.domain.messages import Message
 from engine.forms import files
 from engine.persistence.models import (
@@ -123,15 +123,8 @@ def excerpt(text: str, words: int = EXCERPT_WORDS) -> str:
 def caller_history(uow: UnitOfWork, operator: User, phone: str) -> list[EarlierTicket]:
     """The caller's earlier tickets for the operator on the call (newest first; InvalidData for a bad number)."""
     _operator(operator)
-    return [EarlierTicket(t.code, t.created_at, t.state, _state_label(t.state), t.field, _field_label(t.field),
+    return [EarlierTicket(t.code, t.created_at, t.state, hotline.state_label(t.state), t.field, _field_label(t.field),
                           excerpt(t.content)) for t in hotline.earlier_tickets(uow, phone)]
-
-
-def _state_label(state: str) -> Message:
-    try:
-        return hotline.TicketState(state).label
-    except ValueError:
-        return Message(state, state)
 
 
 def _field_label(code: str) -> Message | None:
@@ -312,11 +305,9 @@ def ticket_view(uow: UnitOfWork, services: Services, viewer: User, code: str, fu
     instance = uow.session.get(ProcessInstance, ticket.instance_id) if ticket.instance_id is not None else None
     return TicketView(
         code=ticket.code, channel_label=hotline.Channel(ticket.channel).label, state=ticket.state,
-        state_label=_state_label(ticket.state), field=ticket.field, field_label=_field_label(ticket.field),
+        state_label=hotline.state_label(ticket.state), field=ticket.field, field_label=_field_label(ticket.field),
         level=ticket.level, locality=ticket.locality, content=ticket.content,
-        caller_name=ticket.caller_name if full else mask_name(ticket.caller_name),
-        phone=ticket.phone if full else mask_phone(ticket.phone),
-        email=ticket.email if full else mask_email(ticket.email),
+        **shown_contact(ticket.caller_name, ticket.phone, ticket.email, masked=not full),
         full=full, contact_role=contact_role, operator=is_operator(viewer), agency_code=ticket.agency_code,
         agency_name=agency or ticket.agency_code, answer=ticket.answer, created_at=ticket.created_at,
         answered_at=ticket.answered_at, closed_at=ticket.closed_at, instance_id=ticket.instance_id,

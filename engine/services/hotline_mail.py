@@ -210,9 +210,6 @@ def poll(uow_factory: UowFactory, services: Services, reader: MailboxReader) -> 
     summary = PollSummary()
     with uow_factory() as uow:
         hotline.duty_operator(uow)  # no operator: nothing could be taken, so leave every message unread
-    # The first working-time sum of a process fills the calendar's holiday tables (about a second); done
-    # here, not inside the ticket's deadline script, whose 2-second budget it would eat in a fresh worker.
-    services.calendar().add_working_hours(services.now(), 1)
     settings = services.settings
     own = frozenset(a.lower() for a in (settings.smtp_from, settings.hotline_imap_user) if "@" in a)
     with reader as box:
